@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "lib/config.h"
@@ -53,6 +54,8 @@ static void app_stop(struct app *app)
   uv_signal_stop(&app->sigint);
   uv_close((uv_handle_t *)&app->sigterm, on_close_noop);
   uv_close((uv_handle_t *)&app->sigint, on_close_noop);
+  /* SUBSYSTEMS-STOP: each subsystem started in run() is asked to close here,
+   * in reverse order; the loop ends when the last handle has closed. */
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -87,6 +90,8 @@ static int run(struct app *app)
     log_error("cannot install signal handlers: %s", uv_strerror(rc));
     return APP_EXIT_FAIL;
   }
+  /* SUBSYSTEMS-START: each subsystem starts here, in dependency order; a
+   * failure logs its reason, stops what already started and exits 1. */
   log_info("nova-gateway %s started (pid %d)", NOVA_VERSION, (int)getpid());
   uv_run(app->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(app->loop);
