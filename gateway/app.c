@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "gateway/admin.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -19,8 +20,22 @@ struct app {
   struct config cfg;
   uv_signal_t sigterm;
   uv_signal_t sigint;
+  struct admin *admin;
+  int draining;
   int stopping;
+  int sigints;
 };
+
+/* /readyz: ready while taking calls. */
+static bool app_ready(void *arg, const char **reason)
+{
+  struct app *app = arg;
+  if (app->draining || app->stopping) {
+    *reason = "draining";
+    return false;
+  }
+  return true;
+}
 
 static const char *env_get(const char *name, void *arg)
 {
@@ -45,6 +60,8 @@ static void usage(FILE *out)
 
 static void on_close_noop(uv_handle_t *h) { (void)h; }
 
+static void admin_closed(void *arg) { (void)arg; }
+
 static void app_stop(struct app *app)
 {
   if (app->stopping)
@@ -56,12 +73,21 @@ static void app_stop(struct app *app)
   uv_close((uv_handle_t *)&app->sigint, on_close_noop);
   /* SUBSYSTEMS-STOP: each subsystem started in run() is asked to close here,
    * in reverse order; the loop ends when the last handle has closed. */
+  if (app->admin) {
+    admin_close(app->admin, admin_closed, app);
+    app->admin = NULL;
+  }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
   struct app *app = h->data;
+  if (signum == SIGINT && ++app->sigints >= 2) {
+    log_warn("second SIGINT: exiting at once");
+    _exit(130);
+  }
   log_info("received %s, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  app->draining = 1;
   app_stop(app);
 }
 
@@ -92,6 +118,17 @@ static int run(struct app *app)
   }
   /* SUBSYSTEMS-START: each subsystem starts here, in dependency order; a
    * failure logs its reason, stops what already started and exits 1. */
+  if (app->cfg.admin_listen && *app->cfg.admin_listen) {
+    rc = admin_start(app->loop, app->cfg.admin_listen, app_ready, app, &app->admin);
+    if (rc < 0) {
+      log_error("cannot serve admin HTTP on ADMIN_LISTEN=%s: %s", app->cfg.admin_listen,
+                rc == -EINVAL ? "bad address" : uv_strerror(rc));
+      app_stop(app);
+      uv_run(app->loop, UV_RUN_DEFAULT);
+      uv_loop_close(app->loop);
+      return APP_EXIT_FAIL;
+    }
+  }
   log_info("nova-gateway %s started (pid %d)", NOVA_VERSION, (int)getpid());
   uv_run(app->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(app->loop);
