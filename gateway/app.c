@@ -10,9 +10,13 @@
 #include <uv.h>
 
 #include "gateway/admin.h"
+#include "gateway/connect_cli.h"
+#include "gateway/services.h"
+#include "gateway/sip.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/net/dns.h"
 #include "version.h"
 
 struct app {
@@ -21,6 +25,11 @@ struct app {
   uv_signal_t sigterm;
   uv_signal_t sigint;
   struct admin *admin;
+  struct sip_agent *sip;
+  struct services *services;
+  uv_timer_t drain_timer;
+  uint64_t drain_deadline_ms;
+  int drain_forced;
   int draining;
   int stopping;
   int sigints;
@@ -34,7 +43,11 @@ static bool app_ready(void *arg, const char **reason)
     *reason = "draining";
     return false;
   }
-  return true;
+  if (app->sip && sip_agent_call_count(app->sip) >= (size_t)app->cfg.max_calls) {
+    *reason = "full";
+    return false;
+  }
+  return !app->services || services_ready(app->services, reason);
 }
 
 static const char *env_get(const char *name, void *arg)
@@ -53,14 +66,73 @@ static void usage(FILE *out)
           "(secrets masked)\n"
           "  nova-gateway --version       print the version\n"
           "  nova-gateway --help          print this text and every variable\n"
-          "  nova-gateway --config-markdown  print the configuration table as Markdown\n\n",
+          "  nova-gateway --config-markdown  print the configuration table as Markdown\n"
+          "  nova-gateway --resolve HOST  resolve HOST as the gateway would (c-ares)\n"
+          "  nova-gateway connect-update --instance-id ID --contact-id ID [--region R]\n"
+          "               --attr k=v ...  write contact attributes (test a real account)\n\n",
           NOVA_VERSION);
   config_print_help(out);
 }
 
 static void on_close_noop(uv_handle_t *h) { (void)h; }
 
+/* --resolve HOST: one lookup through the loop's resolver (c-ares), printing
+ * the first address. It proves name resolution works where the static binary
+ * runs (an empty chroot with only /etc/hosts and /etc/resolv.conf). */
+struct resolve_ctx {
+  int rc;
+  struct dns_resolver *r;
+};
+
+static void resolve_done(int err, const struct dns_result *res, void *arg)
+{
+  struct resolve_ctx *ctx = arg;
+  char text[INET6_ADDRSTRLEN] = "";
+  ctx->rc = err;
+  if (!err) {
+    const struct sockaddr_storage *ss = &res->addrs[0];
+    if (ss->ss_family == AF_INET)
+      uv_ip4_name((const struct sockaddr_in *)ss, text, sizeof text);
+    else
+      uv_ip6_name((const struct sockaddr_in6 *)ss, text, sizeof text);
+    printf("%s\n", text);
+  }
+  dns_resolver_close(ctx->r, NULL, NULL);
+}
+
+static int resolve_cmd(const char *host)
+{
+  uv_loop_t loop;
+  struct resolve_ctx ctx = {0, NULL};
+  int rc = uv_loop_init(&loop);
+  if (rc == 0)
+    rc = dns_resolver_new(&loop, NULL, &ctx.r);
+  if (rc == 0) {
+    rc = dns_resolve(ctx.r, host, 0, resolve_done, &ctx, NULL);
+    if (rc < 0)
+      dns_resolver_close(ctx.r, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (rc == 0)
+      rc = ctx.rc;
+  }
+  uv_loop_close(&loop);
+  if (rc < 0) {
+    fprintf(stderr, "nova-gateway: cannot resolve %s: %s\n", host, err_str(rc));
+    return APP_EXIT_FAIL;
+  }
+  return APP_EXIT_OK;
+}
+
 static void admin_closed(void *arg) { (void)arg; }
+
+static void sip_closed(void *arg)
+{
+  struct app *app = arg;
+  if (app->services) {
+    services_close(app->services, NULL, NULL);
+    app->services = NULL;
+  }
+}
 
 static void app_stop(struct app *app)
 {
@@ -73,9 +145,45 @@ static void app_stop(struct app *app)
   uv_close((uv_handle_t *)&app->sigint, on_close_noop);
   /* SUBSYSTEMS-STOP: each subsystem started in run() is asked to close here,
    * in reverse order; the loop ends when the last handle has closed. */
+  uv_close((uv_handle_t *)&app->drain_timer, on_close_noop);
+  if (app->sip) {
+    /* Calls end first; the services they use close after the last one. */
+    sip_agent_close(app->sip, sip_closed, app);
+    app->sip = NULL;
+  } else if (app->services) {
+    services_close(app->services, NULL, NULL);
+    app->services = NULL;
+  }
   if (app->admin) {
     admin_close(app->admin, admin_closed, app);
     app->admin = NULL;
+  }
+}
+
+/* Drain: new calls get 503 while the ones in progress finish; at the deadline
+ * the rest are ended (their bridges write the final attributes before BYE). */
+static void on_drain_tick(uv_timer_t *t)
+{
+  struct app *app = t->data;
+  size_t calls = app->sip ? sip_agent_call_count(app->sip) : 0;
+  if (calls == 0) {
+    log_info("drained: no calls left, stopping");
+    uv_timer_stop(t);
+    app_stop(app);
+    return;
+  }
+  if (!app->drain_forced && uv_now(app->loop) >= app->drain_deadline_ms) {
+    app->drain_forced = 1;
+    log_warn("drain deadline: ending %zu calls still in progress", calls);
+    services_end_all_calls(app->services, "drain", "drain");
+  }
+  /* Calls whose end is stuck (e.g. a BYE never answered) are bounded by the
+   * SIP stack's own timers; sip_agent_close() finishes them. */
+  if (app->drain_forced &&
+      uv_now(app->loop) >= app->drain_deadline_ms +
+                               (uint64_t)app->cfg.connect_final_flush_timeout_ms + 5000) {
+    uv_timer_stop(t);
+    app_stop(app);
   }
 }
 
@@ -86,9 +194,16 @@ static void on_signal(uv_signal_t *h, int signum)
     log_warn("second SIGINT: exiting at once");
     _exit(130);
   }
-  log_info("received %s, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (app->draining)
+    return;
   app->draining = 1;
-  app_stop(app);
+  size_t calls = app->sip ? sip_agent_call_count(app->sip) : 0;
+  log_info("received %s: draining (%zu calls in progress, up to %d s)",
+           signum == SIGTERM ? "SIGTERM" : "SIGINT", calls, app->cfg.drain_timeout_s);
+  if (app->sip)
+    sip_agent_set_draining(app->sip, true);
+  app->drain_deadline_ms = uv_now(app->loop) + (uint64_t)app->cfg.drain_timeout_s * 1000;
+  uv_timer_start(&app->drain_timer, on_drain_tick, 0, 250);
 }
 
 static int load_config(struct config *cfg)
@@ -111,6 +226,8 @@ static int run(struct app *app)
   uv_signal_init(app->loop, &app->sigterm);
   uv_signal_init(app->loop, &app->sigint);
   app->sigterm.data = app->sigint.data = app;
+  uv_timer_init(app->loop, &app->drain_timer);
+  app->drain_timer.data = app;
   if ((rc = uv_signal_start(&app->sigterm, on_signal, SIGTERM)) < 0 ||
       (rc = uv_signal_start(&app->sigint, on_signal, SIGINT)) < 0) {
     log_error("cannot install signal handlers: %s", uv_strerror(rc));
@@ -129,6 +246,21 @@ static int run(struct app *app)
       return APP_EXIT_FAIL;
     }
   }
+  if ((rc = services_start(app->loop, &app->cfg, &app->services)) < 0) {
+    app_stop(app);
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_loop_close(app->loop);
+    return APP_EXIT_FAIL;
+  }
+  struct call_hooks hooks = services_call_hooks(app->services);
+  if ((rc = sip_agent_new(app->loop, &app->cfg, &hooks, &app->sip)) < 0) {
+    log_error_code(rc, "cannot start SIP on SIP_LISTEN=%s", app->cfg.sip_listen);
+    app_stop(app);
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_loop_close(app->loop);
+    return APP_EXIT_FAIL;
+  }
+  services_set_sip(app->services, app->sip);
   log_info("nova-gateway %s started (pid %d)", NOVA_VERSION, (int)getpid());
   uv_run(app->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(app->loop);
@@ -159,6 +291,10 @@ int app_main(int argc, char **argv)
       config_print_markdown(stdout);
       return APP_EXIT_OK;
     }
+    if (!strcmp(a, "connect-update"))
+      return connect_cli_main(argc - 1, argv + 1);
+    if (!strcmp(a, "--resolve") && argc == 3)
+      return resolve_cmd(argv[2]);
     if (!strcmp(a, "--check-config")) {
       if (load_config(&app.cfg) < 0)
         return APP_EXIT_USAGE;

@@ -227,9 +227,33 @@ static inline void s2s_close(struct s2s_session *s)
   s->ops->close(s);
 }
 
-const char *s2s_event_name(enum s2s_event_type t);
-const char *s2s_err_name(enum s2s_err e);
-const char *s2s_role_name(enum s2s_role r);
-const char *s2s_stop_name(enum s2s_stop s);
+/* Names for logs (static strings, never NULL). */
+static inline const char *s2s_event_name(enum s2s_event_type t)
+{
+  static const char *const n[] = {"ready", "audio", "transcript", "tool_use",
+    "barge_in", "content_end", "usage", "error", "renewed", "closed"};
+  return (unsigned)t < sizeof n / sizeof n[0] ? n[t] : "?";
+}
+
+static inline const char *s2s_err_name(enum s2s_err e)
+{
+  static const char *const n[] = {"throttling", "validation", "model_timeout",
+    "unavailable", "internal", "model_stream", "http", "connection",
+    "credentials", "protocol"};
+  return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "?";
+}
+
+static inline const char *s2s_role_name(enum s2s_role r)
+{
+  static const char *const n[] = {"SYSTEM", "USER", "ASSISTANT", "TOOL"};
+  return (unsigned)r < sizeof n / sizeof n[0] ? n[r] : "?";
+}
+
+static inline const char *s2s_stop_name(enum s2s_stop s)
+{
+  static const char *const n[] = {"NONE", "PARTIAL_TURN", "END_TURN",
+    "INTERRUPTED", "TOOL_USE", "OTHER"};
+  return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
 
 #endif

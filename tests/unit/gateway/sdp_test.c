@@ -1,0 +1,273 @@
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/sdp.h"
+#include "lib/err.h"
+#include "testutil.h"
+
+/* What SIPp's uac sends, and a typical carrier offer with video. */
+static const char offer_basic[] =
+    "v=0\r\n"
+    "o=user1 53655765 2353687637 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 6000 RTP/AVP 0\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n";
+
+static const char offer_rich[] =
+    "v=0\n"
+    "o=- 1 2 IN IP4 10.0.0.1\n"
+    "s=call\n"
+    "c=IN IP4 10.0.0.1/127\n"
+    "t=0 0\n"
+    "a=sendrecv\n"
+    "m=audio 40000 RTP/AVP 18 8 0 96 101\n"
+    "c=IN IP4 10.0.0.2\n"
+    "a=rtpmap:18 G729/8000\n"
+    "a=rtpmap:96 opus/48000/2\n"
+    "a=rtpmap:101 telephone-event/8000\n"
+    "a=fmtp:101 0-15\n"
+    "a=ptime:30\n"
+    "a=rtcp:40011\n"
+    "a=sendonly\n"
+    "m=video 40002 RTP/AVP 99\n"
+    "a=rtpmap:99 H264/90000\n";
+
+START_TEST(parse_basic)
+{
+  struct sdp_session s;
+  const char *reason = NULL;
+  ck_assert_int_eq(sdp_parse(offer_basic, strlen(offer_basic), &s, &reason), 0);
+  ck_assert_str_eq(s.origin_user, "user1");
+  ck_assert_uint_eq(s.sess_id, 53655765);
+  ck_assert_uint_eq(s.sess_version, 2353687637ull);
+  ck_assert_uint_eq(s.nmedia, 1);
+  ck_assert_str_eq(s.media[0].type, "audio");
+  ck_assert_uint_eq(s.media[0].port, 6000);
+  ck_assert_str_eq(s.media[0].proto, "RTP/AVP");
+  ck_assert_uint_eq(s.media[0].nfmt, 1);
+  ck_assert_str_eq(s.media[0].fmt[0].name, "PCMU");
+  ck_assert_str_eq(s.media[0].addr, "127.0.0.1");
+  ck_assert_int_eq(s.media[0].dir, SDP_SENDRECV);
+}
+END_TEST
+
+START_TEST(parse_rich)
+{
+  struct sdp_session s;
+  ck_assert_int_eq(sdp_parse(offer_rich, strlen(offer_rich), &s, NULL), 0);
+  ck_assert_str_eq(s.addr, "10.0.0.1");
+  ck_assert_uint_eq(s.nmedia, 2);
+  const struct sdp_media *m = &s.media[0];
+  ck_assert_str_eq(m->addr, "10.0.0.2");
+  ck_assert_uint_eq(m->nfmt, 5);
+  ck_assert_str_eq(m->fmt[3].name, "opus");
+  ck_assert_uint_eq(m->fmt[3].rate, 48000);
+  ck_assert_str_eq(m->fmt[4].name, "telephone-event");
+  ck_assert_uint_eq(m->ptime, 30);
+  ck_assert_uint_eq(m->rtcp_port, 40011);
+  ck_assert_int_eq(m->dir, SDP_SENDONLY);
+  ck_assert_int_eq(s.media[1].dir, SDP_SENDRECV); /* session level */
+  ck_assert_str_eq(s.media[1].addr, "10.0.0.1");
+  ck_assert_str_eq(s.media[1].fmt_text, "99");
+}
+END_TEST
+
+static const struct {
+  const char *body;
+  const char *reason;
+} bad[] = {
+  {"", "missing v= line"},
+  {"o=- 1 1 IN IP4 1.2.3.4\r\n", "SDP must start with v="},
+  {"v=1\r\n", "unsupported SDP version"},
+  {"v=0\r\nm=audio 1 RTP/AVP 0\r\n", "missing o= line"},
+  {"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio x RTP/AVP 0\r\n", "bad m= line"},
+  {"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 70000 RTP/AVP 0\r\n", "bad m= line"},
+  {"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5 RTP/AVP 200\r\n", "bad m= line"},
+  {"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5 RTP/AVP\r\n", "bad m= line"},
+  {"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IPX 1.2.3.4\r\n", "bad c= line"},
+  {"v=0\r\nbogus\r\n", "line is not <type>=<value>"},
+};
+
+START_TEST(parse_bad)
+{
+  struct sdp_session s;
+  const char *reason = NULL;
+  ck_assert_int_eq(sdp_parse(bad[_i].body, strlen(bad[_i].body), &s, &reason), NV_EPROTO);
+  ck_assert_str_eq(reason, bad[_i].reason);
+}
+END_TEST
+
+static void negotiate(const char *body, struct sdp_session *s, struct sdp_neg *n, int want)
+{
+  const char *reason = NULL;
+  ck_assert_int_eq(sdp_parse(body, strlen(body), s, &reason), 0);
+  ck_assert_int_eq(sdp_negotiate(s, n, &reason), want);
+}
+
+START_TEST(negotiate_picks_offerer_order)
+{
+  struct sdp_session s;
+  struct sdp_neg n;
+  negotiate(offer_rich, &s, &n, 0);
+  ck_assert_int_eq(n.pt, 8); /* G729 skipped, PCMA before PCMU */
+  ck_assert_int_eq(n.te_pt, 101);
+  ck_assert_str_eq(n.remote_addr, "10.0.0.2");
+  ck_assert_uint_eq(n.remote_port, 40000);
+  ck_assert_uint_eq(n.remote_rtcp_port, 40011);
+  ck_assert_int_eq(n.local_dir, SDP_RECVONLY);
+  ck_assert(n.hold);
+  ck_assert_int_eq(n.media_index, 0);
+}
+END_TEST
+
+static const struct {
+  const char *m;
+  int rc;
+  int pt, te;
+  enum sdp_dir local;
+  bool hold;
+} neg_cases[] = {
+  {"m=audio 5000 RTP/AVP 0 8\r\n", 0, 0, -1, SDP_SENDRECV, false},
+  {"m=audio 5000 RTP/AVP 8 0\r\na=inactive\r\n", 0, 8, -1, SDP_INACTIVE, true},
+  {"m=audio 5000 RTP/AVP 0\r\na=recvonly\r\n", 0, 0, -1, SDP_SENDONLY, false},
+  /* dynamic PT for telephone-event, any number */
+  {"m=audio 5000 RTP/AVP 0 100\r\na=rtpmap:100 telephone-event/8000\r\n", 0, 0, 100,
+   SDP_SENDRECV, false},
+  /* telephone-event at 48 kHz is not ours */
+  {"m=audio 5000 RTP/AVP 0 100\r\na=rtpmap:100 telephone-event/48000\r\n", 0, 0, -1,
+   SDP_SENDRECV, false},
+  /* old-style hold */
+  {"m=audio 5000 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n", 0, 0, -1, SDP_INACTIVE, true},
+  {"m=audio 5000 RTP/AVP 18 9\r\n", NV_ENOCODEC, 0, 0, 0, false},
+  {"m=audio 5000 RTP/SAVP 0\r\n", NV_ENOCODEC, 0, 0, 0, false},
+  {"m=audio 0 RTP/AVP 0\r\n", NV_ENOCODEC, 0, 0, 0, false},
+  {"m=video 5000 RTP/AVP 0\r\n", NV_ENOCODEC, 0, 0, 0, false},
+  /* PT 0 remapped to something else is not PCMU */
+  {"m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 G722/8000\r\n", NV_ENOCODEC, 0, 0, 0, false},
+  /* second audio stream used when the first is unusable */
+  {"m=audio 5000 RTP/AVP 18\r\nm=audio 5002 RTP/AVP 8\r\n", 0, 8, -1, SDP_SENDRECV, false},
+};
+
+START_TEST(negotiate_table)
+{
+  char body[512];
+  snprintf(body, sizeof body,
+           "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n%s",
+           neg_cases[_i].m);
+  struct sdp_session s;
+  struct sdp_neg n;
+  negotiate(body, &s, &n, neg_cases[_i].rc);
+  if (neg_cases[_i].rc)
+    return;
+  ck_assert_int_eq(n.pt, neg_cases[_i].pt);
+  ck_assert_int_eq(n.te_pt, neg_cases[_i].te);
+  ck_assert_int_eq(n.local_dir, neg_cases[_i].local);
+  ck_assert_int_eq(n.hold, neg_cases[_i].hold);
+}
+END_TEST
+
+START_TEST(answer_is_exact)
+{
+  struct sdp_session s;
+  struct sdp_neg n;
+  negotiate(offer_rich, &s, &n, 0);
+  struct sdp_local l = {"198.51.100.9", 10002, 42, 3};
+  char buf[1024];
+  int len = sdp_build_answer(&s, &n, &l, buf, sizeof buf);
+  const char *want =
+      "v=0\r\n"
+      "o=nova-gateway 42 3 IN IP4 198.51.100.9\r\n"
+      "s=nova-gateway\r\n"
+      "c=IN IP4 198.51.100.9\r\n"
+      "t=0 0\r\n"
+      "m=audio 10002 RTP/AVP 8 101\r\n"
+      "a=rtpmap:8 PCMA/8000\r\n"
+      "a=rtpmap:101 telephone-event/8000\r\n"
+      "a=fmtp:101 0-16\r\n"
+      "a=ptime:20\r\n"
+      "a=recvonly\r\n"
+      "m=video 0 RTP/AVP 99\r\n";
+  ck_assert_str_eq(buf, want);
+  ck_assert_int_eq(len, (int)strlen(want));
+  /* and it parses back as an answer */
+  struct sdp_session back;
+  struct sdp_neg nb;
+  ck_assert_int_eq(sdp_parse(buf, (size_t)len, &back, NULL), 0);
+  ck_assert_int_eq(sdp_read_answer(&back, &nb, NULL), 0);
+  ck_assert_int_eq(nb.pt, 8);
+  ck_assert_int_eq(nb.te_pt, 101);
+  ck_assert_int_eq(nb.remote_dir, SDP_RECVONLY);
+}
+END_TEST
+
+START_TEST(offer_and_answer_in_ack)
+{
+  struct sdp_local l = {"2001:db8::5", 10000, 7, 1};
+  char buf[1024];
+  int len = sdp_build_offer(&l, buf, sizeof buf);
+  ck_assert_int_gt(len, 0);
+  ck_assert_ptr_nonnull(strstr(buf, "c=IN IP6 2001:db8::5\r\n"));
+  ck_assert_ptr_nonnull(strstr(buf, "m=audio 10000 RTP/AVP 0 8 101\r\n"));
+  struct sdp_session s;
+  struct sdp_neg n;
+  ck_assert_int_eq(sdp_parse(buf, (size_t)len, &s, NULL), 0);
+  ck_assert_int_eq(sdp_read_answer(&s, &n, NULL), 0);
+  ck_assert_int_eq(n.pt, 0);
+  ck_assert_int_eq(n.te_pt, 101);
+  /* an answer that moved telephone-event to another PT loses it */
+  const char *ans = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\n"
+                    "m=audio 7000 RTP/AVP 8 102\r\na=rtpmap:102 telephone-event/8000\r\n";
+  ck_assert_int_eq(sdp_parse(ans, strlen(ans), &s, NULL), 0);
+  ck_assert_int_eq(sdp_read_answer(&s, &n, NULL), 0);
+  ck_assert_int_eq(n.pt, 8);
+  ck_assert_int_eq(n.te_pt, -1);
+}
+END_TEST
+
+START_TEST(too_small_buffer)
+{
+  struct sdp_local l = {"192.0.2.1", 10000, 1, 1};
+  char buf[64];
+  ck_assert_int_eq(sdp_build_offer(&l, buf, sizeof buf), NV_ETOOBIG);
+  ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+START_TEST(limits_are_not_errors)
+{
+  /* 12 media lines, then 40 formats: the extras are ignored */
+  char body[4096];
+  struct sdp_session s;
+  size_t n = (size_t)snprintf(body, sizeof body, "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n");
+  for (int i = 0; i < 12; i++)
+    n += (size_t)snprintf(body + n, sizeof body - n, "m=audio %d RTP/AVP 0\r\n", 5000 + 2 * i);
+  ck_assert_int_eq(sdp_parse(body, n, &s, NULL), 0);
+  ck_assert_uint_eq(s.nmedia, SDP_MAX_MEDIA);
+  n = (size_t)snprintf(body, sizeof body, "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 9 RTP/AVP");
+  for (int i = 0; i < 40; i++)
+    n += (size_t)snprintf(body + n, sizeof body - n, " %d", 96 + i % 30);
+  n += (size_t)snprintf(body + n, sizeof body - n, "\r\n");
+  ck_assert_int_eq(sdp_parse(body, n, &s, NULL), 0);
+  ck_assert_uint_eq(s.media[0].nfmt, SDP_MAX_FMT);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("sdp");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, parse_basic);
+  tcase_add_test(tc, parse_rich);
+  tcase_add_loop_test(tc, parse_bad, 0, (int)(sizeof bad / sizeof bad[0]));
+  tcase_add_test(tc, negotiate_picks_offerer_order);
+  tcase_add_loop_test(tc, negotiate_table, 0, (int)(sizeof neg_cases / sizeof neg_cases[0]));
+  tcase_add_test(tc, answer_is_exact);
+  tcase_add_test(tc, offer_and_answer_in_ack);
+  tcase_add_test(tc, too_small_buffer);
+  tcase_add_test(tc, limits_are_not_errors);
+  suite_add_tcase(s, tc);
+  return tu_run_suite(s);
+}
