@@ -179,7 +179,7 @@ static bool parse_dir(const char *v, size_t n, enum sdp_dir *d)
   return false;
 }
 
-int sdp_parse(const char *buf, size_t len, struct sdp_session *out, const char **reason)
+int sdp_decode(const char *buf, size_t len, struct sdp_session *out, const char **reason)
 {
   static const char *dummy;
   if (!reason)

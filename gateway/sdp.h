@@ -47,7 +47,7 @@ struct sdp_session {
 
 /* Parse a body. Returns 0, or NV_EPROTO with *reason (static text) for a
  * body that is not SDP (missing v=/o=/m=, bad m= line, bad c= line). */
-int sdp_parse(const char *buf, size_t len, struct sdp_session *out,
+int sdp_decode(const char *buf, size_t len, struct sdp_session *out,
               const char **reason);
 
 /* What one side agreed to, seen from the gateway. */

@@ -44,7 +44,7 @@ static int take_offer(struct call *call, const sip_t *sip)
   const char *reason = NULL;
   if (!offer)
     return -ENOMEM;
-  int rc = sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, offer, &reason);
+  int rc = sdp_decode(sip->sip_payload->pl_data, sip->sip_payload->pl_len, offer, &reason);
   if (rc == 0)
     rc = sdp_negotiate(offer, &neg, &reason);
   if (rc == 0) {
@@ -62,7 +62,7 @@ static int take_answer(struct call *call, const sip_t *sip)
   struct sdp_session answer;
   struct sdp_neg neg;
   const char *reason = NULL;
-  int rc = sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &answer, &reason);
+  int rc = sdp_decode(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &answer, &reason);
   if (rc == 0)
     rc = sdp_read_answer(&answer, &neg, &reason);
   if (rc < 0) {

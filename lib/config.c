@@ -360,7 +360,9 @@ int config_load(struct config *cfg, config_get_cb get, void *arg, char *err,
     if (parse_value(cfg, d, d->def, &e) < 0)
       continue;
     const char *v = get ? get(d->name, arg) : NULL;
-    if (v && *v)
+    /* Set-but-empty means "unset", except where empty has a meaning of its
+     * own (ADMIN_LISTEN= switches the admin server off). */
+    if (v && (*v || (d->flags & CFG_OPTIONAL_EMPTY)))
       parse_value(cfg, d, v, &e);
   }
   if (e.count == 0)

@@ -39,7 +39,7 @@ START_TEST(parse_basic)
 {
   struct sdp_session s;
   const char *reason = NULL;
-  ck_assert_int_eq(sdp_parse(offer_basic, strlen(offer_basic), &s, &reason), 0);
+  ck_assert_int_eq(sdp_decode(offer_basic, strlen(offer_basic), &s, &reason), 0);
   ck_assert_str_eq(s.origin_user, "user1");
   ck_assert_uint_eq(s.sess_id, 53655765);
   ck_assert_uint_eq(s.sess_version, 2353687637ull);
@@ -57,7 +57,7 @@ END_TEST
 START_TEST(parse_rich)
 {
   struct sdp_session s;
-  ck_assert_int_eq(sdp_parse(offer_rich, strlen(offer_rich), &s, NULL), 0);
+  ck_assert_int_eq(sdp_decode(offer_rich, strlen(offer_rich), &s, NULL), 0);
   ck_assert_str_eq(s.addr, "10.0.0.1");
   ck_assert_uint_eq(s.nmedia, 2);
   const struct sdp_media *m = &s.media[0];
@@ -95,7 +95,7 @@ START_TEST(parse_bad)
 {
   struct sdp_session s;
   const char *reason = NULL;
-  ck_assert_int_eq(sdp_parse(bad[_i].body, strlen(bad[_i].body), &s, &reason), NV_EPROTO);
+  ck_assert_int_eq(sdp_decode(bad[_i].body, strlen(bad[_i].body), &s, &reason), NV_EPROTO);
   ck_assert_str_eq(reason, bad[_i].reason);
 }
 END_TEST
@@ -103,7 +103,7 @@ END_TEST
 static void negotiate(const char *body, struct sdp_session *s, struct sdp_neg *n, int want)
 {
   const char *reason = NULL;
-  ck_assert_int_eq(sdp_parse(body, strlen(body), s, &reason), 0);
+  ck_assert_int_eq(sdp_decode(body, strlen(body), s, &reason), 0);
   ck_assert_int_eq(sdp_negotiate(s, n, &reason), want);
 }
 
@@ -195,7 +195,7 @@ START_TEST(answer_is_exact)
   /* and it parses back as an answer */
   struct sdp_session back;
   struct sdp_neg nb;
-  ck_assert_int_eq(sdp_parse(buf, (size_t)len, &back, NULL), 0);
+  ck_assert_int_eq(sdp_decode(buf, (size_t)len, &back, NULL), 0);
   ck_assert_int_eq(sdp_read_answer(&back, &nb, NULL), 0);
   ck_assert_int_eq(nb.pt, 8);
   ck_assert_int_eq(nb.te_pt, 101);
@@ -213,14 +213,14 @@ START_TEST(offer_and_answer_in_ack)
   ck_assert_ptr_nonnull(strstr(buf, "m=audio 10000 RTP/AVP 0 8 101\r\n"));
   struct sdp_session s;
   struct sdp_neg n;
-  ck_assert_int_eq(sdp_parse(buf, (size_t)len, &s, NULL), 0);
+  ck_assert_int_eq(sdp_decode(buf, (size_t)len, &s, NULL), 0);
   ck_assert_int_eq(sdp_read_answer(&s, &n, NULL), 0);
   ck_assert_int_eq(n.pt, 0);
   ck_assert_int_eq(n.te_pt, 101);
   /* an answer that moved telephone-event to another PT loses it */
   const char *ans = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\n"
                     "m=audio 7000 RTP/AVP 8 102\r\na=rtpmap:102 telephone-event/8000\r\n";
-  ck_assert_int_eq(sdp_parse(ans, strlen(ans), &s, NULL), 0);
+  ck_assert_int_eq(sdp_decode(ans, strlen(ans), &s, NULL), 0);
   ck_assert_int_eq(sdp_read_answer(&s, &n, NULL), 0);
   ck_assert_int_eq(n.pt, 8);
   ck_assert_int_eq(n.te_pt, -1);
@@ -244,13 +244,13 @@ START_TEST(limits_are_not_errors)
   size_t n = (size_t)snprintf(body, sizeof body, "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n");
   for (int i = 0; i < 12; i++)
     n += (size_t)snprintf(body + n, sizeof body - n, "m=audio %d RTP/AVP 0\r\n", 5000 + 2 * i);
-  ck_assert_int_eq(sdp_parse(body, n, &s, NULL), 0);
+  ck_assert_int_eq(sdp_decode(body, n, &s, NULL), 0);
   ck_assert_uint_eq(s.nmedia, SDP_MAX_MEDIA);
   n = (size_t)snprintf(body, sizeof body, "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 9 RTP/AVP");
   for (int i = 0; i < 40; i++)
     n += (size_t)snprintf(body + n, sizeof body - n, " %d", 96 + i % 30);
   n += (size_t)snprintf(body + n, sizeof body - n, "\r\n");
-  ck_assert_int_eq(sdp_parse(body, n, &s, NULL), 0);
+  ck_assert_int_eq(sdp_decode(body, n, &s, NULL), 0);
   ck_assert_uint_eq(s.media[0].nfmt, SDP_MAX_FMT);
 }
 END_TEST

@@ -95,6 +95,18 @@ START_TEST(bad_value_is_named)
 }
 END_TEST
 
+START_TEST(explicit_empty_disables_optional)
+{
+  static const char *const env[] = {"ADMIN_LISTEN", "", "MAX_CALLS", "", NULL};
+  struct config c;
+  char err[256];
+  ck_assert_int_eq(load(&c, env, err, sizeof err), 0);
+  ck_assert_str_eq(c.admin_listen, "");   /* switched off */
+  ck_assert_int_eq(c.max_calls, 500);      /* empty = unset: the default */
+  config_free(&c);
+}
+END_TEST
+
 START_TEST(every_problem_is_reported)
 {
   static const char *const env[] = {"MEDIA_PORT_COUNT", "abc", "LOG_LEVEL", "loud", NULL};
@@ -173,6 +185,7 @@ static Suite *suite(void)
   tcase_add_test(tc, values_are_parsed);
   tcase_add_loop_test(tc, bad_value_is_named, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, every_problem_is_reported);
+  tcase_add_test(tc, explicit_empty_disables_optional);
   tcase_add_test(tc, secrets_are_masked);
   tcase_add_test(tc, help_lists_every_variable);
   tcase_add_test(tc, hostport_split);
