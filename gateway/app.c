@@ -11,6 +11,7 @@
 
 #include "gateway/admin.h"
 #include "gateway/connect_cli.h"
+#include "gateway/emf.h"
 #include "gateway/services.h"
 #include "gateway/sip.h"
 #include "lib/config.h"
@@ -27,6 +28,7 @@ struct app {
   struct admin *admin;
   struct sip_agent *sip;
   struct services *services;
+  struct emf *emf;
   uv_timer_t drain_timer;
   uint64_t drain_deadline_ms;
   int drain_forced;
@@ -146,6 +148,10 @@ static void app_stop(struct app *app)
   /* SUBSYSTEMS-STOP: each subsystem started in run() is asked to close here,
    * in reverse order; the loop ends when the last handle has closed. */
   uv_close((uv_handle_t *)&app->drain_timer, on_close_noop);
+  if (app->emf) {
+    emf_close(app->emf);
+    app->emf = NULL;
+  }
   if (app->sip) {
     /* Calls end first; the services they use close after the last one. */
     sip_agent_close(app->sip, sip_closed, app);
@@ -261,6 +267,12 @@ static int run(struct app *app)
     return APP_EXIT_FAIL;
   }
   services_set_sip(app->services, app->sip);
+  if (app->cfg.metrics_emf) {
+    struct emf_opts eo = {.service = "nova-gateway", .interval_ms = 60000,
+                          .fd = STDOUT_FILENO};
+    if ((rc = emf_start(app->loop, &eo, &app->emf)) < 0)
+      log_warn_code(rc, "METRICS_EMF=1: cannot start the EMF timer");
+  }
   log_info("nova-gateway %s started (pid %d)", NOVA_VERSION, (int)getpid());
   uv_run(app->loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(app->loop);

@@ -257,8 +257,11 @@ static void on_s2s_event(struct s2s_session *s, const struct s2s_event *ev, void
     break;
   case S2S_EV_CLOSED:
     b->s2s = NULL;
-    bridge__maybe_closed(b);
-    if (!b->closing && !b->hangup_sent && !b->after_fallback) {
+    if (b->closing) {
+      bridge__maybe_closed(b);   /* may free b */
+      return;
+    }
+    if (!b->hangup_sent && !b->after_fallback) {
       /* Closed without an error we saw: still never leave the caller alone. */
       snprintf(b->s2s_error, sizeof b->s2s_error, "closed");
       play_fallback(b);

@@ -12,7 +12,13 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 
-#define CHILD(fam) ((fam) ? metrics_child((fam), NULL) : NULL)
+/* A function, not a macro: the family expression registers a family and must
+ * run exactly once. */
+static struct metric_child *child_of(struct metric *fam)
+{
+  return fam ? metrics_child(fam, NULL) : NULL;
+}
+#define CHILD(fam) child_of(fam)
 
 int gw_metrics_init(struct gw_metrics *m)
 {
