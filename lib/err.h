@@ -35,7 +35,8 @@
   X(FULL,       "capacity reached")                                            \
   X(BADARG,     "invalid argument from peer")                                  \
   X(NOTFOUND,   "not found")                                                   \
-  X(UNAVAILABLE,"service unavailable")
+  X(UNAVAILABLE,"service unavailable")                                         \
+  X(REPLAY,     "replayed or too old packet")
 
 enum {
   NV__EBASE = -10000,
