@@ -56,7 +56,21 @@ e2e_gateway() {
       "$@" "$BUILD/gateway/nova-gateway" >"$WORK/gateway.log" 2>&1 &
   E2E_PIDS+=($!)
   E2E_GW_PID=$!
-  e2e_wait_port 127.0.0.1 "$admin"
+  e2e_wait_port 127.0.0.1 "$admin" && e2e_wait_ready 127.0.0.1 "$admin"
+}
+
+# Calls get 503 until the gateway is ready (credentials loaded): wait for
+# /readyz to answer 200, as a load balancer would.
+e2e_wait_ready() {   # host port [tries of 0.1 s]
+  local i status
+  for ((i = 0; i < ${3:-100}; i++)); do
+    status=$( { exec 3<>"/dev/tcp/$1/$2" && printf 'GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n' >&3 &&
+                head -c 12 <&3; } 2>/dev/null)
+    [ "$status" = "HTTP/1.1 200" ] && return 0
+    sleep 0.1
+  done
+  echo "the gateway on $1:$2 never became ready" >&2
+  return 1
 }
 
 # e2e_call SIP_PORT RTP_PORT SECONDS SIPP_PORT [rtp-peer args...]: one call whose
