@@ -1,5 +1,6 @@
 #define LOG_MODULE "connect"
 #include "gateway/connect_cli.h"
+#include "gateway/services.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,21 +104,8 @@ static int run(struct cli *c, const struct config *cfg, const char *region, cons
   const char *why = "";
   const struct http_client_opts ho = {.ca_file = cfg->aws_ca_bundle[0] ? cfg->aws_ca_bundle
                                                                         : NULL};
-  const struct creds_provider_opts co = {
-    .home = getenv("HOME"),
-    .access_key_id = cfg->aws_access_key_id,
-    .secret_access_key = cfg->aws_secret_access_key,
-    .session_token = cfg->aws_session_token,
-    .profile = cfg->aws_profile,
-    .shared_credentials_file = cfg->aws_shared_credentials_file,
-    .config_file = cfg->aws_config_file,
-    .container_relative_uri = cfg->aws_container_credentials_relative_uri,
-    .container_full_uri = cfg->aws_container_credentials_full_uri,
-    .container_authorization_token = cfg->aws_container_authorization_token,
-    .container_authorization_token_file = cfg->aws_container_authorization_token_file,
-    .ec2_metadata_disabled = cfg->aws_ec2_metadata_disabled,
-    .ec2_metadata_endpoint = cfg->aws_ec2_metadata_service_endpoint,
-  };
+  struct creds_provider_opts co;
+  services_creds_opts(cfg, &co);
   int rc = http_client_new(&c->loop, &ho, &c->http);
   if (rc < 0) {
     fprintf(stderr, "HTTP client: %s\n", err_str(rc));

@@ -132,21 +132,8 @@ int services_start(uv_loop_t *loop, const struct config *cfg, struct services **
   }
   if (rc == 0) {
     const char *reason = NULL;
-    struct creds_provider_opts co = {
-      .home = getenv("HOME"),
-      .access_key_id = cfg->aws_access_key_id,
-      .secret_access_key = cfg->aws_secret_access_key,
-      .session_token = cfg->aws_session_token,
-      .profile = cfg->aws_profile,
-      .shared_credentials_file = cfg->aws_shared_credentials_file,
-      .config_file = cfg->aws_config_file,
-      .container_relative_uri = cfg->aws_container_credentials_relative_uri,
-      .container_full_uri = cfg->aws_container_credentials_full_uri,
-      .container_authorization_token = cfg->aws_container_authorization_token,
-      .container_authorization_token_file = cfg->aws_container_authorization_token_file,
-      .ec2_metadata_disabled = cfg->aws_ec2_metadata_disabled,
-      .ec2_metadata_endpoint = cfg->aws_ec2_metadata_service_endpoint,
-    };
+    struct creds_provider_opts co;
+    services_creds_opts(cfg, &co);
     if ((rc = creds_provider_new(loop, s->http, &co, &s->creds, &reason)) < 0)
       log_error_code(rc, "credentials: %s", reason ? reason : "cannot start the provider");
   }
@@ -158,6 +145,25 @@ int services_start(uv_loop_t *loop, const struct config *cfg, struct services **
   }
   *out = s;
   return 0;
+}
+
+void services_creds_opts(const struct config *cfg, struct creds_provider_opts *o)
+{
+  *o = (struct creds_provider_opts){
+    .home = getenv("HOME"),
+    .access_key_id = cfg->aws_access_key_id,
+    .secret_access_key = cfg->aws_secret_access_key,
+    .session_token = cfg->aws_session_token,
+    .profile = cfg->aws_profile,
+    .shared_credentials_file = cfg->aws_shared_credentials_file,
+    .config_file = cfg->aws_config_file,
+    .container_relative_uri = cfg->aws_container_credentials_relative_uri,
+    .container_full_uri = cfg->aws_container_credentials_full_uri,
+    .container_authorization_token = cfg->aws_container_authorization_token,
+    .container_authorization_token_file = cfg->aws_container_authorization_token_file,
+    .ec2_metadata_disabled = cfg->aws_ec2_metadata_disabled,
+    .ec2_metadata_endpoint = cfg->aws_ec2_metadata_service_endpoint,
+  };
 }
 
 struct call_hooks services_call_hooks(struct services *s)

@@ -14,12 +14,17 @@
 #include "gateway/call.h"
 
 struct config;
+struct creds_provider_opts;
 struct services;
 struct sip_agent;
 
 /* Returns 0, or a negative code after logging what failed (bad endpoint URL,
  * unreadable prompt, ...). On failure nothing is left open once the loop ran. */
 int services_start(uv_loop_t *loop, const struct config *cfg, struct services **out);
+/* The credential chain's options from the configuration (AWS_* variables,
+ * HOME for ~/.aws); strings are borrowed from cfg. Shared with the
+ * connect-update command so both read credentials the same way. */
+void services_creds_opts(const struct config *cfg, struct creds_provider_opts *o);
 /* Hooks for the SIP agent: every new call gets a bridge. */
 struct call_hooks services_call_hooks(struct services *s);
 void services_set_sip(struct services *s, struct sip_agent *sip);
