@@ -160,11 +160,12 @@ struct nova_out {
 };
 
 #define NOVA_RX_MAX_OPEN 8
+#define NOVA_RX_ID_MAX 47   /* longest contentId tracked; Nova's are 36 */
 
 /* Tracks open output content blocks by contentId. */
 struct nova_rx {
   struct {
-    char id[48];
+    char id[NOVA_RX_ID_MAX + 1];
     enum s2s_content content;
     enum s2s_role role;
     enum s2s_stage stage;
@@ -175,8 +176,9 @@ struct nova_rx {
 
 void nova_rx_init(struct nova_rx *rx);
 /* Parse one output event. Returns 0, NV_EPROTO with *reason (not JSON, no
- * "event", missing field of a known event), -ENOMEM. On success the caller
- * calls nova_out_clear(). Unknown events give NOVA_OUT_UNKNOWN. */
+ * "event", missing field of a known event, a contentId longer than
+ * NOVA_RX_ID_MAX bytes), -ENOMEM. On success the caller calls
+ * nova_out_clear(). Unknown events give NOVA_OUT_UNKNOWN. */
 int nova_rx_parse(struct nova_rx *rx, const char *json, size_t len,
                   struct nova_out *out, const char **reason);
 void nova_out_clear(struct nova_out *out);

@@ -175,6 +175,14 @@ int nova_rx_parse(struct nova_rx *rx, const char *json, size_t len,
   out->root = root;
   out->event_name = name;
   out->content_id = json_string_value(json_object_get(ev, "contentId"));
+  /* Nova's ids are 36-byte UUIDs. A longer one cannot be tracked: stored
+   * truncated it would never match its own contentEnd, so the block's role
+   * would be lost and it would never close. Refuse the event instead. */
+  if (out->content_id && strlen(out->content_id) >= sizeof rx->open[0].id) {
+    nova_out_clear(out);
+    *reason = "contentId longer than 47 bytes (NOVA_RX_ID_MAX)";
+    return NV_EPROTO;
+  }
   *reason = "missing field";
 
   if (strcmp(name, "completionStart") == 0) {

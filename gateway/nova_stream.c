@@ -193,7 +193,7 @@ static void on_chunk(struct nova_stream *ns, const uint8_t *p, size_t len)
   const char *reason = NULL;
   rc = nova_rx_parse(&ns->rx, (const char *)ns->chunk, dlen, &out, &reason);
   if (rc < 0) {
-    log_warn_code(rc, "%s: bad output event: %s", ns->log_id, reason ? reason : "?");
+    log_warn_code(rc, "%s: bad output event dropped: %s", ns->log_id, reason ? reason : "?");
     return;   /* one bad event is not worth the call */
   }
   ns->cbs.event_cb(ns, &out, ns->arg);

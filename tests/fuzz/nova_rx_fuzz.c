@@ -73,11 +73,8 @@ static void check_rx(const struct nova_rx *rx)
     if (!rx->open[i].used)
       continue;
     FUZZ_ASSERT(memchr(rx->open[i].id, 0, sizeof rx->open[i].id));
-    /* KNOWN ISSUE (reported; tests/fuzz/repro/nova_rx/): an id longer than
-     * the slot is stored truncated and then never matches, so the same
-     * long contentId opens a second slot. Skipped until nova_rx keeps or
-     * refuses long ids. */
-    if (!rx->open[i].id[0] || strlen(rx->open[i].id) == sizeof rx->open[i].id - 1)
+    /* Ids longer than NOVA_RX_ID_MAX are refused, never stored truncated. */
+    if (!rx->open[i].id[0])
       continue;
     for (int k = i + 1; k < NOVA_RX_MAX_OPEN; k++)
       FUZZ_ASSERT(!rx->open[k].used || strcmp(rx->open[i].id, rx->open[k].id) != 0);
@@ -95,6 +92,7 @@ static void parse_one(struct nova_rx *rx, const char *json, size_t len)
     FUZZ_ASSERT(reason && *reason);
     return;
   }
+  FUZZ_ASSERT(!out.content_id || strlen(out.content_id) <= NOVA_RX_ID_MAX);
   FUZZ_ASSERT(reason == NULL);
   FUZZ_ASSERT(out.root && out.event_name);
   FUZZ_ASSERT(out.type <= NOVA_OUT_UNKNOWN);

@@ -173,6 +173,66 @@ START_TEST(tool_use_without_args)
 }
 END_TEST
 
+/* tests/fuzz/repro finding: a contentId that does not fit the tracker was
+ * stored truncated and never matched again. Now it is refused (the glue logs
+ * and drops the event) and the tracker keeps working for the next blocks. */
+static int parse_str(struct nova_rx *rx, const char *ev, struct nova_out *o,
+                     const char **reason)
+{
+  return nova_rx_parse(rx, ev, strlen(ev), o, reason);
+}
+
+START_TEST(long_content_id_refused)
+{
+  struct nova_rx rx;
+  struct nova_out o;
+  const char *reason = NULL;
+  char id[NOVA_RX_ID_MAX + 2], ev[512];
+  nova_rx_init(&rx);
+
+  /* exactly NOVA_RX_ID_MAX bytes: kept, and it matches its own contentEnd */
+  memset(id, 'a', NOVA_RX_ID_MAX);
+  id[NOVA_RX_ID_MAX] = '\0';
+  snprintf(ev, sizeof ev, "{\"event\":{\"contentStart\":{\"contentId\":\"%s\","
+           "\"type\":\"TEXT\",\"role\":\"USER\"}}}", id);
+  ck_assert_int_eq(parse_str(&rx, ev, &o, &reason), 0);
+  nova_out_clear(&o);
+  snprintf(ev, sizeof ev, "{\"event\":{\"textOutput\":{\"contentId\":\"%s\","
+           "\"content\":\"hi\"}}}", id);
+  ck_assert_int_eq(parse_str(&rx, ev, &o, &reason), 0);
+  ck_assert_int_eq(o.role, S2S_ROLE_USER);
+  nova_out_clear(&o);
+  snprintf(ev, sizeof ev, "{\"event\":{\"contentEnd\":{\"contentId\":\"%s\","
+           "\"type\":\"TEXT\",\"stopReason\":\"END_TURN\"}}}", id);
+  ck_assert_int_eq(parse_str(&rx, ev, &o, &reason), 0);
+  ck_assert_int_eq(o.role, S2S_ROLE_USER);
+  nova_out_clear(&o);
+  for (int i = 0; i < NOVA_RX_MAX_OPEN; i++)
+    ck_assert(!rx.open[i].used);
+
+  /* one byte longer: every event naming it is refused with a reason, and no
+   * slot is taken (the fuzz repro opened the same id twice) */
+  memset(id, 'c', NOVA_RX_ID_MAX + 1);
+  id[NOVA_RX_ID_MAX + 1] = '\0';
+  static const char *const shapes[] = {
+    "{\"event\":{\"contentStart\":{\"type\":\"AUDIO\",\"role\":\"ASSISTANT\",\"contentId\":\"",
+    "{\"event\":{\"audioOutput\":{\"content\":\"AAAA\",\"contentId\":\"",
+    "{\"event\":{\"contentEnd\":{\"type\":\"AUDIO\",\"contentId\":\"",
+  };
+  for (int rep = 0; rep < 2; rep++)
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+      snprintf(ev, sizeof ev, "%s%s\"}}}", shapes[k], id);
+      reason = NULL;
+      ck_assert_int_eq(parse_str(&rx, ev, &o, &reason), NV_EPROTO);
+      ck_assert_ptr_nonnull(reason);
+      ck_assert_ptr_nonnull(strstr(reason, "contentId"));
+      ck_assert_ptr_null(o.root);
+    }
+  for (int i = 0; i < NOVA_RX_MAX_OPEN; i++)
+    ck_assert(!rx.open[i].used);
+}
+END_TEST
+
 START_TEST(error_names_and_statuses)
 {
   static const struct { const char *name; enum s2s_err kind; } names[] = {
@@ -215,6 +275,7 @@ int main(void)
   tcase_add_test(tc, interrupt_marker_spacing);
   tcase_add_test(tc, malformed_events);
   tcase_add_test(tc, tool_use_without_args);
+  tcase_add_test(tc, long_content_id_refused);
   tcase_add_test(tc, error_names_and_statuses);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
