@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "fb.h"
+#include "tests/tools/loadmark.h"
 #include "h2srv.h"
 #include "lib/aws/evsign.h"
 #include "lib/aws/evstream.h"
@@ -28,6 +29,12 @@ struct fb_script {
   const char *http_error_type, *http_message;
   int listen_ms;                /* caller audio heard before a reply */
   int cut_after_ms;             /* RST_STREAM this long after the request */
+  int goaway_after_ms;          /* GOAWAY on the stream's connection */
+  int kill_after_ms;            /* close the stream's TCP connection abruptly */
+  int answer_delay_ms;          /* hold the 200 response headers this long */
+  json_t *fault_streams;        /* array of stream numbers the faults and
+                                   exceptions apply to; NULL: every stream */
+  bool markers;                 /* loadmarks in reply audio (load benchmark) */
   int burst_ms, burst_interval_ms;
   bool repeat;
   struct fb_turn *turns;
@@ -104,6 +111,25 @@ struct fbs {
   unsigned replies;
   uv_timer_t timer, cut_timer;
   int handles;
+  bool faulty;                  /* the script's faults apply to this stream */
+  bool goaway_sent;
+  uint8_t *pend;                /* request data held while the answer is delayed */
+  size_t pend_n;
+  /* load benchmark (loadmark.h): caller marks heard, reply marks sent */
+  uint64_t rx_us;               /* CLOCK_REALTIME µs the current DATA arrived */
+  struct lm_hist *ingress;      /* caller mark → this fake, newest per event */
+  struct fbs_frames {
+    uint32_t id;                /* the caller's (port << 8 | session) */
+    uint32_t lo, hi;            /* current run of consecutive frame numbers */
+    uint32_t frames, gaps, dups;
+    uint32_t runs[32][2];       /* closed runs */
+    size_t n_runs;
+  } peers[4];
+  size_t n_peers;
+  uint64_t *bargeins_us;        /* CLOCK_REALTIME µs of each barge-in marker */
+  size_t n_bargeins, cap_bargeins;
+  uint32_t reply_event;         /* index of the next audioOutput in a reply */
+  uint64_t reply_marks;
 };
 
 /* fb_nova.c: one decoded Nova input event (JSON text). */
@@ -116,5 +142,7 @@ void fbs_end_response(struct fbs *s);
 /* fb_report.c */
 void fbs_write_report(struct fbs *s);
 void fbs_note_event(struct fbs *s, const char *name);
+/* fb_nova.c: whether the script's faults apply to stream number id. */
+bool fb_fault_applies(const struct fb *f, unsigned id);
 
 #endif

@@ -133,9 +133,23 @@ static void text_block(struct fbs *s, const char *role, const char *stage, const
 
 /* ---- replies ---------------------------------------------------------------- */
 
+bool fb_fault_applies(const struct fb *f, unsigned id)
+{
+  const json_t *a = f->script.fault_streams;
+  if (!a)
+    return true;
+  for (size_t i = 0; i < json_array_size(a); i++)
+    if (json_integer_value(json_array_get(a, i)) == (json_int_t)id)
+      return true;
+  return false;
+}
+
 static const struct fb_turn *cur_turn(struct fbs *s)
 {
+  static const struct fb_turn plain;   /* the default turn, for healthy streams */
   const struct fb_script *sc = &s->f->script;
+  if (!s->faulty)
+    return &plain;
   if (!sc->n_turns)
     return NULL;
   if (s->turn < sc->n_turns)
@@ -200,6 +214,7 @@ static void speak(struct fbs *s)
       s->reply_end = want;
   }
   s->rs = FBR_SPEAKING;
+  s->reply_event = 0;
   uv_timer_start(&s->timer, fbs_timer_cb, 0, 0);
 }
 
@@ -279,7 +294,26 @@ void fbs_timer_cb(uv_timer_t *tm)
     char *b64 = malloc(b64_encoded_len(k * 2) + 1);
     if (!b64)
       break;
-    b64[b64_encode(s->reply + s->reply_pos, k * 2, b64)] = 0;
+    const int16_t *pcm = s->reply + s->reply_pos;
+    int16_t marked[LM_LEN];
+    if (sc->markers && k >= LM_LEN) {
+      /* The event's first samples carry who sent it and when (loadmark.h). */
+      struct lm m = {.id = s->id, .seq = s->reply_event, .t_us = lm_now_us()};
+      lm_put_pcm(marked, LM_MAGIC_REPLY, &m);
+      int16_t *tmp = malloc(k * sizeof *tmp);
+      if (tmp) {
+        memcpy(tmp, pcm, k * sizeof *tmp);
+        memcpy(tmp, marked, sizeof marked);
+        b64[b64_encode(tmp, k * 2, b64)] = 0;
+        s->reply_marks++;
+      }
+      free(tmp);
+      if (!tmp)
+        b64[b64_encode(pcm, k * 2, b64)] = 0;
+    } else {
+      b64[b64_encode(pcm, k * 2, b64)] = 0;
+    }
+    s->reply_event++;
     json_t *b = base(s);
     json_object_set_new(b, "contentId", json_string(s->cid));
     json_object_set_new(b, "content", json_string(b64));
@@ -289,6 +323,16 @@ void fbs_timer_cb(uv_timer_t *tm)
   }
   if (s->reply_pos >= intr) {
     /* The caller barged in: Nova stops and says so. */
+    if (s->n_bargeins == s->cap_bargeins) {
+      size_t nc = s->cap_bargeins ? s->cap_bargeins * 2 : 16;
+      uint64_t *b = realloc(s->bargeins_us, nc * sizeof *b);
+      if (b) {
+        s->bargeins_us = b;
+        s->cap_bargeins = nc;
+      }
+    }
+    if (s->n_bargeins < s->cap_bargeins)
+      s->bargeins_us[s->n_bargeins++] = lm_now_us();
     content_end(s, "AUDIO", "PARTIAL_TURN");
     text_block(s, "ASSISTANT", "SPECULATIVE", "{ \"interrupted\" : true }", "INTERRUPTED");
     finish_turn(s);
@@ -319,6 +363,67 @@ static bool rate_ok(json_t *v)
   return r == 8000 || r == 16000 || r == 24000;
 }
 
+/* Caller frames heard, per caller session: consecutive runs of frame
+ * numbers, so a renewal that lost or repeated audio shows. */
+static void note_frame(struct fbs *s, uint32_t id, uint32_t seq)
+{
+  struct fbs_frames *p = NULL;
+  for (size_t i = 0; i < s->n_peers; i++)
+    if (s->peers[i].id == id)
+      p = &s->peers[i];
+  if (!p) {
+    if (s->n_peers == sizeof s->peers / sizeof s->peers[0])
+      return;
+    p = &s->peers[s->n_peers++];
+    memset(p, 0, sizeof *p);
+    p->id = id;
+    p->lo = p->hi = seq;
+    p->frames = 1;
+    return;
+  }
+  if (seq == p->hi + 1) {
+    p->hi = seq;
+    p->frames++;
+    return;
+  }
+  if (seq <= p->hi && seq >= p->lo) {
+    p->dups++;
+    return;
+  }
+  if (p->n_runs < sizeof p->runs / sizeof p->runs[0]) {
+    p->runs[p->n_runs][0] = p->lo;
+    p->runs[p->n_runs][1] = p->hi;
+    p->n_runs++;
+  }
+  p->gaps++;
+  p->lo = p->hi = seq;
+  p->frames++;
+}
+
+/* The caller's loadmarks in this event: frames heard, and the latency of the
+ * newest one (the frame whose arrival completed the event). */
+static void scan_marks(struct fbs *s, const int16_t *pcm, size_t n)
+{
+  uint8_t *codes = malloc(n ? n : 1);
+  struct lm m[16];
+  if (!codes)
+    return;
+  lm_pcm_to_ulaw(pcm, n, codes);
+  size_t k = lm_find(codes, n, LM_MAGIC_CALLER, m, 16);
+  free(codes);
+  if (!k)
+    return;
+  if (!s->ingress && !(s->ingress = calloc(1, sizeof *s->ingress)))
+    return;
+  size_t newest = 0;
+  for (size_t i = 0; i < k; i++) {
+    note_frame(s, m[i].id, m[i].seq);
+    if (m[i].seq > m[newest].seq)
+      newest = i;
+  }
+  lm_hist_add(s->ingress, (int64_t)(s->rx_us - m[newest].t_us));
+}
+
 static void on_audio(struct fbs *s, const char *b64, size_t bl)
 {
   size_t max = b64_decoded_max(bl), n;
@@ -329,6 +434,8 @@ static void on_audio(struct fbs *s, const char *b64, size_t bl)
     return;
   }
   n /= 2;
+  if (s->in_rate == 8000)
+    scan_marks(s, pcm, n);
   uint64_t now = uv_now(s->f->loop);
   if (s->audio_events) {
     if (s->n_gaps == s->cap_gaps) {

@@ -6,6 +6,17 @@
  *     "burst_ms": 400,            reply audio sent per burst ...
  *     "burst_interval_ms": 100,   ... every this many ms (4x real time)
  *     "cut_after_ms": 0,          RST_STREAM each stream this long after it opened
+ *     "goaway_after_ms": 0,       GOAWAY (NO_ERROR, last stream accepted) on the
+ *                                 stream's connection this long after it opened
+ *     "kill_after_ms": 0,         close the stream's connection abruptly (no
+ *                                 GOAWAY, no TLS close_notify) this long after
+ *     "answer_delay_ms": 0,       hold the 200 response headers this long
+ *     "fault_streams": [2],       the faults above, the turns' exceptions and
+ *                                 http_status only hit these streams (numbered
+ *                                 from 1 in arrival order); others get the
+ *                                 default turn. Absent: every stream.
+ *     "markers": false,           put loadmarks (tests/tools/loadmark.h) into the
+ *                                 reply audio and measure the caller's marks
  *     "http_status": 0,           answer every request with this status instead
  *     "http_error_type": "ThrottlingException", "http_message": "...",
  *     "repeat": true,             after the last turn start again from the first
@@ -49,6 +60,16 @@ int fb_script_parse(const char *text, struct fb_script *s, const char **reason)
   s->burst_ms = iget(r, "burst_ms", 400);
   s->burst_interval_ms = iget(r, "burst_interval_ms", 100);
   s->cut_after_ms = iget(r, "cut_after_ms", 0);
+  s->goaway_after_ms = iget(r, "goaway_after_ms", 0);
+  s->kill_after_ms = iget(r, "kill_after_ms", 0);
+  s->answer_delay_ms = iget(r, "answer_delay_ms", 0);
+  s->fault_streams = json_object_get(r, "fault_streams");
+  if (s->fault_streams && !json_is_array(s->fault_streams)) {
+    *reason = "fault_streams must be an array of stream numbers";
+    fb_script_free(s);
+    return -EINVAL;
+  }
+  s->markers = json_is_true(json_object_get(r, "markers"));
   s->http_status = iget(r, "http_status", 0);
   s->http_error_type = json_string_value(json_object_get(r, "http_error_type"));
   s->http_message = json_string_value(json_object_get(r, "http_message"));

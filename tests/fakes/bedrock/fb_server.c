@@ -47,20 +47,92 @@ static void stream_free_cb(uv_handle_t *h)
   free(s->cap);
   free(s->gaps);
   free(s->reply);
+  free(s->ingress);
+  free(s->pend);
+  free(s->bargeins_us);
   struct fb *f = s->f;
   free(s);
   f->st.streams_open--;
   fb__maybe_free(f);
 }
 
+static void respond_ok(struct fbs *s);
+static void feed(struct fbs *s, const uint8_t *p, size_t len);
+
+/* One timer serves the scripted transport faults of a stream, in the order
+ * they are due: answer (after answer_delay_ms), then cut, GOAWAY or kill. */
+static void fault_timer_start(struct fbs *s);
+
 static void cut_cb(uv_timer_t *t)
 {
   struct fbs *s = t->data;
   if (!s->rq)
     return;
-  s->f->st.cuts++;
-  fbs_note_event(s, "cut");
-  h2srv_reset(s->rq, 2 /* INTERNAL_ERROR */);
+  const struct fb_script *sc = &s->f->script;
+  uint64_t age = uv_now(s->f->loop) - s->opened_ms;
+  if (!s->responded) {
+    respond_ok(s);
+    return;
+  }
+  if (sc->goaway_after_ms > 0 && age + 1 >= (uint64_t)sc->goaway_after_ms &&
+      !s->goaway_sent) {
+    s->goaway_sent = true;
+    s->f->st.cuts++;
+    fbs_note_event(s, "goaway");
+    h2srv_goaway(s->rq, -1, 0 /* NO_ERROR */);
+    fault_timer_start(s);
+    return;
+  }
+  if (sc->kill_after_ms > 0 && age + 1 >= (uint64_t)sc->kill_after_ms) {
+    s->f->st.cuts++;
+    fbs_note_event(s, "kill");
+    h2srv_kill(s->rq);   /* on_close runs from inside */
+    return;
+  }
+  if (sc->cut_after_ms > 0 && age + 1 >= (uint64_t)sc->cut_after_ms) {
+    s->f->st.cuts++;
+    fbs_note_event(s, "cut");
+    h2srv_reset(s->rq, 2 /* INTERNAL_ERROR */);
+    return;
+  }
+  fault_timer_start(s);
+}
+
+static void fault_timer_start(struct fbs *s)
+{
+  const struct fb_script *sc = &s->f->script;
+  if (!s->faulty || !s->rq)
+    return;
+  uint64_t due = UINT64_MAX, age = uv_now(s->f->loop) - s->opened_ms;
+  if (!s->responded)
+    due = (uint64_t)sc->answer_delay_ms;
+  else {
+    if (sc->goaway_after_ms > 0 && !s->goaway_sent)
+      due = (uint64_t)sc->goaway_after_ms;
+    if (sc->kill_after_ms > 0 && (uint64_t)sc->kill_after_ms < due)
+      due = (uint64_t)sc->kill_after_ms;
+    if (sc->cut_after_ms > 0 && (uint64_t)sc->cut_after_ms < due)
+      due = (uint64_t)sc->cut_after_ms;
+  }
+  if (due == UINT64_MAX)
+    return;
+  uv_timer_start(&s->cut_timer, cut_cb, due > age ? due - age : 0, 0);
+}
+
+static void respond_ok(struct fbs *s)
+{
+  struct http_header rh[2] = {{"content-type", "application/vnd.amazon.eventstream"},
+                              {"x-amzn-requestid", "fake-request"}};
+  h2srv_respond(s->rq, 200, rh, 2);
+  s->responded = true;
+  fault_timer_start(s);
+  if (s->pend) {
+    uint8_t *p = s->pend;
+    s->pend = NULL;
+    s->rx_us = lm_now_us();
+    feed(s, p, s->pend_n);
+    free(p);
+  }
 }
 
 static void on_request(struct h2srv_req *rq, const char *method, const char *path,
@@ -75,6 +147,7 @@ static void on_request(struct h2srv_req *rq, const char *method, const char *pat
   s->f = f;
   s->rq = rq;
   s->id = ++f->next_id;
+  s->faulty = fb_fault_applies(f, s->id);
   s->opened_ms = uv_now(f->loop);
   snprintf(s->path, sizeof s->path, "%s", path);
   s->events = json_array();
@@ -152,18 +225,18 @@ static void on_request(struct h2srv_req *rq, const char *method, const char *pat
   evsign_init(&s->sign, f->secret, f->region, "bedrock", seed);
   s->sig_ready = true;
 
-  if (f->script.http_status && f->script.http_status != 200) {
+  if (s->faulty && f->script.http_status && f->script.http_status != 200) {
     reject(s, f->script.http_status,
            f->script.http_error_type ? f->script.http_error_type : "InternalServerException",
            f->script.http_message ? f->script.http_message : "scripted failure");
     return;
   }
-  struct http_header rh[2] = {{"content-type", "application/vnd.amazon.eventstream"},
-                              {"x-amzn-requestid", "fake-request"}};
-  h2srv_respond(rq, 200, rh, 2);
-  s->responded = true;
-  if (f->script.cut_after_ms > 0)
-    uv_timer_start(&s->cut_timer, cut_cb, (uint64_t)f->script.cut_after_ms, 0);
+  if (s->faulty && f->script.answer_delay_ms > 0) {
+    fbs_note_event(s, "answer-delayed");
+    fault_timer_start(s);   /* answers when it fires */
+    return;
+  }
+  respond_ok(s);
 }
 
 static void on_inner(struct fbs *s, const uint8_t *p, size_t len)
@@ -197,12 +270,8 @@ static void on_inner(struct fbs *s, const uint8_t *p, size_t len)
   free(dec);
 }
 
-static void on_data(struct h2srv_req *rq, const uint8_t *p, size_t len, void *arg)
+static void feed(struct fbs *s, const uint8_t *p, size_t len)
 {
-  (void)arg;
-  struct fbs *s = h2srv_req_data(rq);
-  if (!s || !s->sig_ready || s->ended_resp)
-    return;
   while (len && !s->ended_resp) {
     struct evs_message m;
     size_t used = 0;
@@ -233,6 +302,26 @@ static void on_data(struct h2srv_req *rq, const uint8_t *p, size_t len, void *ar
     }
     on_inner(s, m.payload, m.payload_len);
   }
+}
+
+static void on_data(struct h2srv_req *rq, const uint8_t *p, size_t len, void *arg)
+{
+  (void)arg;
+  struct fbs *s = h2srv_req_data(rq);
+  if (!s || !s->sig_ready || s->ended_resp)
+    return;
+  s->rx_us = lm_now_us();
+  if (!s->responded) {
+    /* Answer delayed: what the client sends meanwhile is read afterwards. */
+    uint8_t *np = realloc(s->pend, s->pend_n + len);
+    if (np) {
+      memcpy(np + s->pend_n, p, len);
+      s->pend = np;
+      s->pend_n += len;
+    }
+    return;
+  }
+  feed(s, p, len);
 }
 
 static void on_end(struct h2srv_req *rq, void *arg)
