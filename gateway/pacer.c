@@ -2,6 +2,7 @@
 #include "gateway/pacer.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
@@ -16,6 +17,7 @@ struct pacer {
   struct pacer_entry **heap;
   size_t n, cap;
   uint64_t armed_us;           /* deadline the timerfd is set to; 0: disarmed */
+  bool in_poll;                /* running entries: arm once at the end */
   struct pacer_stats stats;
   void (*closed_cb)(void *);
   void *closed_arg;
@@ -26,6 +28,12 @@ uint64_t pacer_now_us(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Deadline order; at the same deadline, the lower pri first. */
+static bool before(const struct pacer_entry *a, const struct pacer_entry *b)
+{
+  return a->due_us < b->due_us || (a->due_us == b->due_us && a->pri < b->pri);
 }
 
 static void heap_set(struct pacer *p, size_t i, struct pacer_entry *e)
@@ -39,7 +47,7 @@ static void sift_up(struct pacer *p, size_t i)
   struct pacer_entry *e = p->heap[i];
   while (i > 0) {
     size_t parent = (i - 1) / 2;
-    if (p->heap[parent]->due_us <= e->due_us)
+    if (!before(e, p->heap[parent]))
       break;
     heap_set(p, i, p->heap[parent]);
     i = parent;
@@ -52,12 +60,12 @@ static void sift_down(struct pacer *p, size_t i)
   struct pacer_entry *e = p->heap[i];
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
-    uint64_t best = e->due_us;
-    if (l < p->n && p->heap[l]->due_us < best) {
+    const struct pacer_entry *best = e;
+    if (l < p->n && before(p->heap[l], best)) {
       m = l;
-      best = p->heap[l]->due_us;
+      best = p->heap[l];
     }
-    if (r < p->n && p->heap[r]->due_us < best)
+    if (r < p->n && before(p->heap[r], best))
       m = r;
     if (m == i)
       break;
@@ -82,7 +90,9 @@ static void heap_remove(struct pacer *p, struct pacer_entry *e)
 static void arm(struct pacer *p)
 {
   uint64_t due = p->n ? p->heap[0]->due_us : 0;
-  if (due == p->armed_us)
+  /* Entries reschedule themselves while a wake-up runs them: one
+   * timerfd_settime at its end instead of one per entry. */
+  if (due == p->armed_us || p->in_poll)
     return;
   struct itimerspec its = {0};
   if (due) {
@@ -111,6 +121,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
   /* Bounded: an entry that keeps rescheduling itself into the past cannot
    * hold the loop. */
   size_t budget = 4 * p->n + 16;
+  p->in_poll = true;
   while (p->n && p->heap[0]->due_us <= now + PACER_SLACK_US && budget--) {
     struct pacer_entry *e = p->heap[0];
     heap_remove(p, e);
@@ -123,6 +134,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if ((p->stats.ticks & 63) == 0)
       now = pacer_now_us();
   }
+  p->in_poll = false;
   arm(p);
 }
 
@@ -154,6 +166,7 @@ void pacer_entry_init(struct pacer_entry *e, pacer_tick_cb cb)
 {
   e->tick_cb = cb;
   e->due_us = 0;
+  e->pri = 0;
   e->heap_idx = SIZE_MAX;
 }
 
@@ -162,12 +175,9 @@ int pacer_schedule(struct pacer *p, struct pacer_entry *e, uint64_t due_us)
   if (due_us == 0)
     due_us = 1;
   if (e->heap_idx != SIZE_MAX) {
-    uint64_t old = e->due_us;
     e->due_us = due_us;
-    if (due_us < old)
-      sift_up(p, e->heap_idx);
-    else
-      sift_down(p, e->heap_idx);
+    sift_up(p, e->heap_idx);
+    sift_down(p, e->heap_idx);
   } else {
     if (p->n == p->cap) {
       size_t cap = p->cap ? p->cap * 2 : 64;

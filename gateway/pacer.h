@@ -29,6 +29,8 @@ typedef void (*pacer_tick_cb)(struct pacer_entry *e, uint64_t now_us);
 struct pacer_entry {
   pacer_tick_cb tick_cb;
   uint64_t due_us;
+  unsigned pri;               /* among entries due at the same time, lower
+                                 runs first (0 after pacer_entry_init) */
   size_t heap_idx;            /* private; SIZE_MAX when not scheduled */
 };
 
