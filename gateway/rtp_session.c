@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "codecs/dtmf.h"
 #include "codecs/g711.h"
@@ -18,6 +20,7 @@
 #define FRAME_US 20000
 #define RTCP_EVERY_TICKS 250        /* 5 s */
 #define TIMEOUT_CHECK_TICKS 50      /* 1 s */
+#define RX_BATCH 8                  /* datagrams per recvmmsg of a sweep */
 
 struct rtps {
   uv_loop_t *loop;
@@ -48,6 +51,7 @@ struct rtps {
   uint64_t sr_ntp_base_us;
 
   struct rtps_stats st;
+  bool sweeping;                /* RTP read on the jitter buffer's ticks */
   bool closing;
   int pending_closes;
   void (*closed_cb)(void *);
@@ -124,16 +128,12 @@ static void handle_dtmf(struct rtps *s, const struct rtp_pkt *pkt)
       s->cbs.dtmf_cb(s, ev[i].digit, ev[i].duration / 8, s->arg);
 }
 
-static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                   const struct sockaddr *addr, unsigned flags)
+/* One datagram on the RTP port, which arrived at now_us. */
+static void rx_datagram(struct rtps *s, const uint8_t *buf, ssize_t nread,
+                        const struct sockaddr *addr, uint64_t now_us)
 {
-  struct rtps *s = h->data;
-  (void)flags;
-  if (nread <= 0 || !addr || s->closing)
-    return;
-  uint64_t now_us = pacer_now_us();
   struct rtp_pkt pkt;
-  if (rtp_parse((const uint8_t *)buf->base, (size_t)nread, &pkt, NULL) < 0) {
+  if (rtp_parse(buf, (size_t)nread, &pkt, NULL) < 0) {
     s->st.rx_bad++;
     return;
   }
@@ -167,7 +167,75 @@ static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   if (m & (RTP_RX_DUP | RTP_RX_JUMP))
     return;
   jb_put(s->jb, &pkt, now_us / 1000);
+}
+
+/* Until the jitter buffer has a schedule, packets are read as they come.
+ * From then on the port is swept on the buffer's own 20 ms ticks (rx_sweep):
+ * no wake-up and no extra EAGAIN read per packet, one recvmmsg per tick, and
+ * the kernel's receive timestamps keep the buffer's arrival times exact. */
+static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                   const struct sockaddr *addr, unsigned flags)
+{
+  struct rtps *s = h->data;
+  (void)flags;
+  if (nread <= 0 || !addr || s->closing)
+    return;
+  rx_datagram(s, (const uint8_t *)buf->base, nread, addr, pacer_now_us());
+  if (s->closing)
+    return;
+  if (!s->sweeping && jb_next_due(s->jb) != UINT64_MAX) {
+    int fd, one = 1;
+    if (uv_fileno((uv_handle_t *)&s->rtp, &fd) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0 &&
+        uv_udp_recv_stop(&s->rtp) == 0)
+      s->sweeping = true;
+  }
   schedule_rx(s);
+}
+
+/* now_us: the pacer's clock for this tick; arrival times never exceed it,
+ * so the media timeout (now - last arrival) cannot wrap. */
+static void rx_sweep(struct rtps *s, uint64_t now_us)
+{
+  static uint8_t bufs[RX_BATCH][2048];
+  static char ctrl[RX_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+  struct mmsghdr msgs[RX_BATCH];
+  struct iovec iov[RX_BATCH];
+  struct sockaddr_storage from[RX_BATCH];
+  int fd;
+  if (uv_fileno((uv_handle_t *)&s->rtp, &fd) != 0)
+    return;
+  /* Kernel timestamps are CLOCK_REALTIME; the pacer's clock is monotonic. */
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  uint64_t mono = now_us;
+  int64_t real = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+  while (!s->closing) {
+    for (int i = 0; i < RX_BATCH; i++) {
+      iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
+      msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i],
+                                        .msg_iov = &iov[i], .msg_iovlen = 1,
+                                        .msg_control = ctrl[i],
+                                        .msg_controllen = sizeof ctrl[i]};
+    }
+    int n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      return;
+    for (int i = 0; i < n && !s->closing; i++) {
+      uint64_t at = mono;
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        int64_t ago = real - ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+        if (ago > 0 && (uint64_t)ago < mono)
+          at = mono - (uint64_t)ago;
+      }
+      rx_datagram(s, bufs[i], (ssize_t)msgs[i].msg_len, (const struct sockaddr *)&from[i], at);
+    }
+    if (n < RX_BATCH)
+      return;
+  }
 }
 
 static void on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -192,6 +260,8 @@ static void rx_tick(struct pacer_entry *e, uint64_t now_us)
   struct rtps *s = (struct rtps *)((char *)e - offsetof(struct rtps, rx_tick));
   int16_t pcm[FRAME_SAMPLES];
   int kind;
+  if (s->sweeping)
+    rx_sweep(s, now_us);
   while (!s->closing && (kind = jb_get(s->jb, pcm, FRAME_SAMPLES, now_us / 1000)) >= 0)
     if (s->cbs.audio_cb)
       s->cbs.audio_cb(s, pcm, FRAME_SAMPLES, (enum jb_frame)kind, s->arg);
@@ -269,7 +339,8 @@ static void tx_tick(struct pacer_entry *e, uint64_t now_us)
   if (s->ticks % RTCP_EVERY_TICKS == 0 && s->have_remote)
     send_rtcp(s, now_us);
   if (s->ticks % TIMEOUT_CHECK_TICKS == 0 && s->send && !s->timed_out &&
-      s->media_timeout_ms && now_us - s->last_rx_us > (uint64_t)s->media_timeout_ms * 1000) {
+      s->media_timeout_ms && now_us > s->last_rx_us &&
+      now_us - s->last_rx_us > (uint64_t)s->media_timeout_ms * 1000) {
     s->timed_out = true;
     if (s->cbs.timeout_cb)
       s->cbs.timeout_cb(s, s->arg);
@@ -332,6 +403,8 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
   s->last_rx_us = pacer_now_us();
   pacer_entry_init(&s->rx_tick, rx_tick);
   pacer_entry_init(&s->tx_tick, tx_tick);
+  /* Sends are what the caller's ear times; when both are due, send first. */
+  s->rx_tick.pri = 1;
   rtp_rx_init(&s->rx, 8000, o->te_pt);
   dtmf_rx_init(&s->dtmf);
 
@@ -382,6 +455,9 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
     return rc < 0 ? rc : rc2;
   }
   uint64_t first = o->first_due_us ? o->first_due_us : pacer_now_us() + FRAME_US;
+  /* On a whole millisecond, like the jitter buffer's ticks: every call's
+   * deadlines then fall on a 1 ms grid and the pacer runs many per wake-up. */
+  first = (first + 999) / 1000 * 1000;
   po_start(s->po, first);
   rc = pacer_schedule(pacer, &s->tx_tick, first);
   if (rc < 0) {
