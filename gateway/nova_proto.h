@@ -139,8 +139,12 @@ enum nova_out_type {
   NOVA_OUT_UNKNOWN,          /* ignored, for forward compatibility */
 };
 
-/* One parsed output event. Strings point into `root` (a json_t *), valid
- * until nova_out_clear(). */
+#define NOVA_RX_MAX_OPEN 8
+#define NOVA_RX_ID_MAX 47   /* longest contentId tracked; Nova's are 36 */
+
+/* One parsed output event. Strings point into `root` (a json_t *), or for
+ * an audioOutput read by the fast path (root NULL) into the parsed text and
+ * id_buf; either way valid until nova_out_clear() and while that text is. */
 struct nova_out {
   enum nova_out_type type;
   void *root;
@@ -157,10 +161,8 @@ struct nova_out {
   const char *tool_name, *tool_use_id, *tool_args;   /* TOOL_USE */
   const char *event_name;    /* the JSON key, for logs */
   struct s2s_usage usage;    /* USAGE: totals as sent by the service */
+  char id_buf[NOVA_RX_ID_MAX + 1];   /* content_id of the fast path */
 };
-
-#define NOVA_RX_MAX_OPEN 8
-#define NOVA_RX_ID_MAX 47   /* longest contentId tracked; Nova's are 36 */
 
 /* Tracks open output content blocks by contentId. */
 struct nova_rx {
@@ -182,6 +184,19 @@ void nova_rx_init(struct nova_rx *rx);
 int nova_rx_parse(struct nova_rx *rx, const char *json, size_t len,
                   struct nova_out *out, const char **reason);
 void nova_out_clear(struct nova_out *out);
+
+/* The event-stream chunk payload {"bytes":"<base64>"} in its plain compact
+ * form: 0 with the base64 text (pointing into p), or NV_EAGAIN for any other
+ * shape, which the caller parses as JSON. */
+int nova_rx_envelope(const char *p, size_t n, const char **b64, size_t *b64_len);
+
+/* Module-internal (nova_rx*.c and the fuzz target): the fast path for a
+ * plain audioOutput event (NV_EAGAIN: not that shape) and the full parser
+ * nova_rx_parse() falls back to; both fill `out` the same way. */
+int nova_rx__fast_audio(const char *json, size_t len, struct nova_out *out,
+                        const char **reason);
+int nova_rx__parse_json(struct nova_rx *rx, const char *json, size_t len,
+                        struct nova_out *out, const char **reason);
 
 /* Map an in-stream exception type (":exception-type") or HTTP error type
  * name ("ThrottlingException") to an s2s_err; unknown names give

@@ -152,6 +152,21 @@ static int64_t jint(json_t *o, const char *path)
 int nova_rx_parse(struct nova_rx *rx, const char *json, size_t len,
                   struct nova_out *out, const char **reason)
 {
+  int rc = nova_rx__fast_audio(json, len, out, reason);
+  if (rc == NV_EAGAIN)
+    return nova_rx__parse_json(rx, json, len, out, reason);
+  if (rc < 0)
+    return rc;
+  out->role = S2S_ROLE_ASSISTANT;
+  slot_apply(rx, out, false);
+  out->content = S2S_CONTENT_AUDIO;
+  *reason = NULL;
+  return 0;
+}
+
+int nova_rx__parse_json(struct nova_rx *rx, const char *json, size_t len,
+                        struct nova_out *out, const char **reason)
+{
   memset(out, 0, sizeof *out);
   json_error_t jerr;
   json_t *root = json_loadb(json, len, 0, &jerr);

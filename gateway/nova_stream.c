@@ -163,15 +163,20 @@ size_t nova_stream_queued(const struct nova_stream *ns)
 
 static void on_chunk(struct nova_stream *ns, const uint8_t *p, size_t len)
 {
-  json_t *root = json_loadb((const char *)p, len, 0, NULL);
-  json_t *b = json_object_get(root, "bytes");
-  const char *b64 = json_string_value(b);
-  if (!b64) {
-    json_decref(root);
-    fail(ns, S2S_ERR_PROTOCOL, NV_EPROTO, 0, "chunk without bytes");
-    return;
+  json_t *root = NULL;
+  const char *b64;
+  size_t blen, dlen;
+  if (nova_rx_envelope((const char *)p, len, &b64, &blen) != 0) {
+    root = json_loadb((const char *)p, len, 0, NULL);
+    json_t *b = json_object_get(root, "bytes");
+    b64 = json_string_value(b);
+    if (!b64) {
+      json_decref(root);
+      fail(ns, S2S_ERR_PROTOCOL, NV_EPROTO, 0, "chunk without bytes");
+      return;
+    }
+    blen = json_string_length(b);
   }
-  size_t blen = json_string_length(b), dlen;
   size_t need = b64_decoded_max(blen) + 1;
   if (need > ns->chunk_cap) {
     uint8_t *c = realloc(ns->chunk, need);

@@ -10,7 +10,10 @@
  * Invariants: 0 or NV_EPROTO with a reason (and none on success); each event
  * type carries the fields its consumer dereferences; audio base64 that
  * decodes re-encodes to the same text (the decoder is canonical); the
- * tracker never holds two open blocks with the same contentId.
+ * tracker never holds two open blocks with the same contentId. The fast
+ * paths (nova_rx_fast.c: the {"bytes"} envelope and audioOutput) agree with
+ * the full JSON parser on every input they accept: same result, same fields,
+ * same tracker state afterwards.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -81,11 +84,47 @@ static void check_rx(const struct nova_rx *rx)
   }
 }
 
+static bool same_str(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* What nova_rx_parse gave (fast path or not) against the full parser alone,
+ * run on a copy of the tracker as it was before. */
+static void check_same_as_json(const struct nova_rx *before, const struct nova_rx *after,
+                               const char *json, size_t len, int rc,
+                               const struct nova_out *out)
+{
+  struct nova_rx rx2 = *before;
+  struct nova_out o2;
+  const char *reason2 = "unset";
+  int rc2 = nova_rx__parse_json(&rx2, json, len, &o2, &reason2);
+  FUZZ_ASSERT(rc == rc2);
+  if (rc == 0) {
+    FUZZ_ASSERT(out->type == o2.type && out->content == o2.content && out->role == o2.role);
+    FUZZ_ASSERT(out->stage == o2.stage && out->stop == o2.stop);
+    FUZZ_ASSERT(out->audio_rate == o2.audio_rate && same_str(out->content_id, o2.content_id));
+    FUZZ_ASSERT(out->audio_b64_len == o2.audio_b64_len);
+    FUZZ_ASSERT(!out->audio_b64 || memcmp(out->audio_b64, o2.audio_b64, o2.audio_b64_len) == 0);
+    FUZZ_ASSERT(strcmp(out->event_name, o2.event_name) == 0);
+    nova_out_clear(&o2);
+  }
+  for (int i = 0; i < NOVA_RX_MAX_OPEN; i++) {
+    FUZZ_ASSERT(after->open[i].used == rx2.open[i].used);
+    if (after->open[i].used)
+      FUZZ_ASSERT(strcmp(after->open[i].id, rx2.open[i].id) == 0 &&
+                  after->open[i].role == rx2.open[i].role &&
+                  after->open[i].rate == rx2.open[i].rate);
+  }
+}
+
 static void parse_one(struct nova_rx *rx, const char *json, size_t len)
 {
   struct nova_out out;
   const char *reason = "unset";
+  struct nova_rx before = *rx;
   int rc = nova_rx_parse(rx, json, len, &out, &reason);
+  check_same_as_json(&before, rx, json, len, rc, &out);
   FUZZ_ASSERT(rc == 0 || rc == NV_EPROTO);
   check_rx(rx);
   if (rc) {
@@ -94,7 +133,7 @@ static void parse_one(struct nova_rx *rx, const char *json, size_t len)
   }
   FUZZ_ASSERT(!out.content_id || strlen(out.content_id) <= NOVA_RX_ID_MAX);
   FUZZ_ASSERT(reason == NULL);
-  FUZZ_ASSERT(out.root && out.event_name);
+  FUZZ_ASSERT(out.event_name && (out.root || out.type == NOVA_OUT_AUDIO));
   FUZZ_ASSERT(out.type <= NOVA_OUT_UNKNOWN);
   FUZZ_ASSERT(out.content <= S2S_CONTENT_TOOL && out.role <= S2S_ROLE_TOOL);
   FUZZ_ASSERT(out.stage <= S2S_STAGE_FINAL && out.stop <= S2S_STOP_OTHER);
@@ -132,6 +171,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strncmp(line, "{\"bytes\"", 8) == 0) {
       root = json_loadb(line, len, 0, NULL);
       b64 = json_string_value(json_object_get(root, "bytes"));
+    }
+    /* The envelope's fast path finds exactly what the JSON parser finds. */
+    const char *fb64;
+    size_t fblen;
+    if (nova_rx_envelope(line, len, &fb64, &fblen) == 0) {
+      json_t *r2 = json_loadb(line, len, 0, NULL);
+      json_t *b = json_object_get(r2, "bytes");
+      FUZZ_ASSERT(json_is_string(b) && json_object_size(r2) == 1);
+      FUZZ_ASSERT(fblen == json_string_length(b));
+      FUZZ_ASSERT(memcmp(fb64, json_string_value(b), fblen) == 0);
+      json_decref(r2);
     }
     if (b64) {
       size_t blen = json_string_length(json_object_get(root, "bytes"));
