@@ -244,6 +244,9 @@ static void send_out(struct tlsio *t)
   t->writing = 1;
 }
 
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
+
 static void idle_cb(uv_idle_t *h)
 {
   struct tlsio *t = h->data;
@@ -251,6 +254,15 @@ static void idle_cb(uv_idle_t *h)
   t->flush_pending = 0;
   if (t->closing || t->failed)
     return;
+  if (t->read_paused) {
+    t->read_paused = 0;
+    int rc = uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+    if (rc < 0) {
+      log_debug("uv_read_start: %s", uv_strerror(rc));
+      fail(t, NV_ECONNLOST);
+      return;
+    }
+  }
   if (t->ready && t->cbs->flush_cb)
     t->cbs->flush_cb(t);
   if (t->closing || t->failed)
@@ -376,6 +388,15 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
   }
   if (BIO_ctrl_pending(t->wbio))
     tlsio_want_flush(t);
+  /* A full buffer means more is waiting. libuv would read up to 32 times in
+   * a row; give the loop back after one (timers such as RTP pacing run in
+   * between) and read again from the next iteration's idle phase. */
+  if ((size_t)n == TLSIO_RDBUF && !t->closing && !t->failed &&
+      uv_read_stop((uv_stream_t *)&t->tcp) == 0) {
+    t->read_paused = 1;
+    t->flush_pending = 1;
+    uv_idle_start(&t->idle, idle_cb);
+  }
 }
 
 int tlsio_init(struct tlsio *t, uv_loop_t *loop, SSL_CTX *ctx, int server,

@@ -58,7 +58,8 @@ struct tlsio {
   const struct tlsio_cbs *cbs;
   void *data;               /* owner */
   unsigned ready : 1, writing : 1, failed : 1, closing : 1, server : 1,
-      flush_pending : 1;
+      flush_pending : 1,
+      read_paused : 1;      /* read stopped for one loop iteration (fairness) */
   int pending_closes;
   const char *alpn_sel;     /* "h2", "http/1.1" or NULL (static strings) */
 };
