@@ -61,7 +61,8 @@ void nova_session_renew_now(struct s2s_session *s);
 /* Counters of one session, for tests and call records. */
 struct nova_session_stats {
   unsigned streams_opened;
-  unsigned renewals;
+  unsigned renewals;            /* incl. recoveries */
+  unsigned recoveries;          /* streams replaced after being lost */
   uint64_t audio_in_samples;    /* caller audio sent (replays counted again) */
   uint64_t audio_events;        /* audioInput events sent */
   uint64_t replayed_samples;

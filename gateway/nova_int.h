@@ -65,6 +65,16 @@ struct nova_sess {
   char **tools_pending;       /* toolUseIds awaiting s2s_tool_result() */
   size_t n_tools, cap_tools;
 
+  /* Recovery: the current stream was lost (RST_STREAM, connection killed,
+   * ended by the service) after it had worked; a new one is being opened
+   * and primed like a renewal, and takes over with the history and the
+   * caller audio not answered yet. */
+  bool cur_worked;            /* the current stream became ready */
+  bool recovering;            /* cur == NULL until the next one takes over */
+  unsigned recover_streak;    /* recoveries without 10 s of a good stream */
+  unsigned recover_fails;     /* failed attempts of this recovery */
+  uint64_t cur_since;         /* uv_now when the current stream took over */
+
   struct s2s_usage usage_done;   /* totals of retired streams */
   struct s2s_usage usage_cur;    /* totals reported by the current stream */
   struct nova_session_stats stats;
@@ -83,5 +93,8 @@ int nova__start_audio(struct nova_sess *s, struct nova_stream *ns, bool first);
 int nova__send_text_block(struct nova_sess *s, struct nova_stream *ns, const char *text);
 void nova__schedule_renew(struct nova_sess *s);
 void nova__poll_renew(struct nova_sess *s);
+/* The current stream failed with kind: recover (true) or leave it to the
+ * caller to fail the session (false). */
+bool nova__recover(struct nova_sess *s, enum s2s_err kind, const char *msg);
 
 #endif

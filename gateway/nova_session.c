@@ -238,6 +238,8 @@ static void stream_event_cb(struct nova_stream *ns, const struct nova_out *o, vo
 static void stream_ready_cb(struct nova_stream *ns, void *arg)
 {
   struct nova_sess *s = arg;
+  if (ns == s->cur)
+    s->cur_worked = true;
   if (ns == s->cur && !s->ready_reported) {
     s->ready_reported = true;
     struct s2s_event ev = {.type = S2S_EV_READY};
@@ -253,14 +255,22 @@ static void stream_error_cb(struct nova_stream *ns, enum s2s_err kind, int code,
 {
   struct nova_sess *s = arg;
   if (ns == s->next) {
-    log_warn_code(code, "%s: next stream failed (%s): %s; current one continues",
-                  s->log_id, s2s_err_name(kind), msg);
     s->next = NULL;
+    if (s->recovering && ++s->recover_fails >= 2) {
+      nova__fatal(s, kind, code, status, msg);
+      return;
+    }
+    log_warn_code(code, "%s: next stream failed (%s): %s; %s", s->log_id,
+                  s2s_err_name(kind), msg,
+                  s->recovering ? "trying once more" : "current one continues");
     nova_renew_failed(&s->renew, uv_now(s->prov->loop));
+    if (s->recovering)
+      nova_renew_force(&s->renew);
     nova__schedule_renew(s);
   } else if (ns == s->cur) {
     s->cur = NULL;
-    nova__fatal(s, kind, code, status, msg);
+    if (!nova__recover(s, kind, msg))
+      nova__fatal(s, kind, code, status, msg);
   } else {
     log_debug("%s: retiring stream ended: %s", s->log_id, msg);
   }
@@ -272,7 +282,8 @@ static void stream_closed_cb(struct nova_stream *ns, bool clean, void *arg)
   (void)clean;
   if (ns == s->cur) {
     s->cur = NULL;
-    if (s->state != NOVA_S_CLOSING)
+    if (s->state != NOVA_S_CLOSING &&
+        !nova__recover(s, S2S_ERR_CONNECTION, "stream closed"))
       nova__fatal(s, S2S_ERR_CONNECTION, NV_ECLOSED, 0, "stream closed");
   }
   if (ns == s->next)
@@ -314,7 +325,7 @@ static void creds_done_cb(int err, const struct creds *c, void *arg)
     maybe_free(s);
     return;
   }
-  bool first = !s->cur;
+  bool first = !s->cur && !s->recovering;
   if (err < 0) {
     if (first) {
       nova__fatal(s, S2S_ERR_CREDENTIALS, err, 0, "no AWS credentials");
@@ -349,10 +360,12 @@ static void creds_done_cb(int err, const struct creds *c, void *arg)
   }
   s->streams_open++;
   s->stats.streams_opened++;
-  if (first)
+  if (first) {
     s->cur = ns;
-  else
+    s->cur_since = uv_now(p->loop);
+  } else {
     s->next = ns;
+  }
   rc = send_preamble(s, ns);
   if (rc == 0 && first)
     rc = nova__start_audio(s, ns, true);

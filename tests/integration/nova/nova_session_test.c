@@ -35,7 +35,7 @@ struct run {
   const char *script;
   const char *secret;          /* client secret (wrong one: rejected) */
   const char *greeting;
-  int renew_after_ms, grace_ms;
+  int renew_after_ms, grace_ms, open_timeout_ms;
   int stop_after_replies;      /* close after this many assistant FINAL texts */
   unsigned stop_after_renewals;
   int tool_delay_ms;
@@ -234,7 +234,7 @@ static void run(struct run *r)
     .model_id = "amazon.nova-2-sonic-v1:0", .voice_id = "matthew", .input_rate = 8000,
     .output_rate = 8000, .endpointing = "MEDIUM", .max_tokens = 1024, .temperature = 0.7,
     .top_p = 0.9, .renew_after_ms = r->renew_after_ms, .switch_grace_ms = r->grace_ms,
-    .close_timeout_ms = 1000};
+    .close_timeout_ms = 1000, .open_timeout_ms = r->open_timeout_ms};
   ck_assert_int_eq(nova_provider_new(&r->loop, &no, &r->prov), 0);
 
   static const struct s2s_turn hist[] = {{S2S_ROLE_ASSISTANT, "Welcome back."},
@@ -524,6 +524,75 @@ START_TEST(renewal_many_times)
 }
 END_TEST
 
+/* A stream lost after it worked (RST_STREAM; its TLS connection killed) is
+ * replaced at once: no error reaches the call, the new stream gets the
+ * history and the caller audio the old one had not answered, and the
+ * conversation goes on there. */
+START_TEST(recovers_lost_stream)
+{
+  static const char *const scripts[] = {
+    "{\"listen_ms\":400,\"cut_after_ms\":2500,\"fault_streams\":[1],"
+    "\"turns\":[{\"reply_ms\":300}]}",
+    "{\"listen_ms\":400,\"kill_after_ms\":2500,\"fault_streams\":[1],"
+    "\"turns\":[{\"reply_ms\":300}]}",
+  };
+  struct run r = {.script = scripts[_i], .renew_after_ms = 60000, .stop_after_replies = 14,
+                  .max_ms = 20000};
+  run(&r);
+  ck_assert(!r.timed_out);
+  ck_assert_msg(r.n_errors == 0, "error: %s", r.error_msg);
+  ck_assert_uint_eq(r.renewals, 1);
+  json_t *one = report(&r, 1), *two = report(&r, 2);
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(one, "events"),
+                   json_array_size(json_object_get(one, "events")) - 1)),
+                   _i == 0 ? "cut" : "kill");
+  assert_clean_report(two);
+  ck_assert_int_ge(json_integer_value(json_object_get(two, "replies")), 1);
+  ck_assert_int_ge(json_array_size(json_object_get(two, "history")), 1);
+  double heard = json_real_value(json_object_get(json_object_get(one, "audio"), "seconds")) +
+                 json_real_value(json_object_get(json_object_get(two, "audio"), "seconds"));
+  ck_assert_msg(heard * 8000 + 320 >= (double)r.caller_samples, "heard %.2f s of %.2f s",
+                heard, r.caller_samples / 8000.0);
+  json_decref(one);
+  json_decref(two);
+  run_free(&r);
+}
+END_TEST
+
+/* Losing stream after stream (every one cut 2.5 s after it opened) is not
+ * retried for ever: two recoveries, then the session fails and the call
+ * gets its fallback. */
+START_TEST(gives_up_after_repeated_losses)
+{
+  struct run r = {.script = "{\"listen_ms\":400,\"cut_after_ms\":2500,"
+                            "\"turns\":[{\"reply_ms\":300}]}",
+                  .renew_after_ms = 60000, .max_ms = 25000};
+  run(&r);
+  ck_assert(!r.timed_out);
+  ck_assert_int_eq(r.n_errors, 1);
+  ck_assert_int_eq(r.last_error.u.error.kind, S2S_ERR_CONNECTION);
+  ck_assert(r.last_error.u.error.fatal);
+  ck_assert_uint_eq(r.renewals, 2);
+  run_free(&r);
+}
+END_TEST
+
+/* A service that does not answer within the open timeout is not retried:
+ * the stream never worked, so the session fails at once. */
+START_TEST(slow_answer_is_not_retried)
+{
+  struct run r = {.script = "{\"answer_delay_ms\":4000}", .open_timeout_ms = 1500,
+                  .max_ms = 15000};
+  run(&r);
+  ck_assert(!r.timed_out);
+  ck_assert(!r.ready);
+  ck_assert_int_eq(r.n_errors, 1);
+  ck_assert(r.last_error.u.error.fatal);
+  ck_assert_uint_eq(r.renewals, 0);
+  run_free(&r);
+}
+END_TEST
+
 /* The long call (tests/integration/nova/long_call.sh): NOVA_LONG_CALL_S
  * seconds of conversation (the caller runs at 2x real time), streams cut by
  * the fake after NOVA_LONG_CUT_MS, renewal every NOVA_LONG_RENEW_MS. Skipped
@@ -571,6 +640,9 @@ int main(int argc, char **argv)
   tcase_add_loop_test(tc, http_errors, 0, 3);
   tcase_add_test(tc, rejected_signature);
   tcase_add_test(tc, renewal_many_times);
+  tcase_add_loop_test(tc, recovers_lost_stream, 0, 2);
+  tcase_add_test(tc, gives_up_after_repeated_losses);
+  tcase_add_test(tc, slow_answer_is_not_retried);
   suite_add_tcase(s, tc);
   TCase *lc = tcase_create("long-call");
   tcase_set_timeout(lc, 7200);
