@@ -112,7 +112,7 @@ static struct {
   uv_signal_t sig[2];
   uint64_t start_mono, ticks;
   uint8_t tone[FRAME];
-  struct lm_hist pacing, egress;
+  struct lm_hist pacing, egress, send_late;
   uint64_t sessions, sent, send_err, rx, seq_gaps, skipped, drops, responses, marked;
   bool stopping;
 } g = {.host = "127.0.0.1", .base = 40000, .count = 1, .idle_ms = 1000};
@@ -436,6 +436,9 @@ static void on_timer(uv_timer_t *t)
     /* At most two frames per tick: a peer that fell far behind skips
      * (like a real phone), it does not burst. */
     for (int k = 0; k < 2 && s->next_send_mono <= now + 500; k++) {
+      /* Our own lateness: frames that leave late reach the gateway's jitter
+       * buffer late, and what it then conceals is the caller's loss. */
+      lm_hist_add(&g.send_late, now > s->next_send_mono ? (int64_t)(now - s->next_send_mono) : 0);
       send_frame(p);
       s->next_send_mono += FRAME_US;
     }
@@ -454,17 +457,21 @@ static void report(void)
           "{\"summary\":true,\"ports\":%d,\"sessions\":%llu,\"sent\":%llu,\"send_err\":%llu,"
           "\"rx\":%llu,\"seq_gaps\":%llu,\"skipped\":%llu,\"drops\":%llu,\"responses\":%llu,"
           "\"marked_frames\":%llu,\"pacing_p99_us\":%lld,\"pacing_max_us\":%lld,"
-          "\"egress_p99_us\":%lld,\"egress_max_us\":%lld,\"pacing\":",
+          "\"egress_p99_us\":%lld,\"egress_max_us\":%lld,\"send_late_p99_us\":%lld,"
+          "\"send_late_max_us\":%lld,\"pacing\":",
           g.count, (unsigned long long)g.sessions, (unsigned long long)g.sent,
           (unsigned long long)g.send_err, (unsigned long long)g.rx,
           (unsigned long long)g.seq_gaps, (unsigned long long)g.skipped,
           (unsigned long long)g.drops, (unsigned long long)g.responses,
           (unsigned long long)g.marked, (long long)lm_hist_quantile(&g.pacing, 0.99),
           (long long)g.pacing.max, (long long)lm_hist_quantile(&g.egress, 0.99),
-          (long long)g.egress.max);
+          (long long)g.egress.max, (long long)lm_hist_quantile(&g.send_late, 0.99),
+          (long long)g.send_late.max);
   lm_hist_json(g.out, &g.pacing);
   fputs(",\"egress\":", g.out);
   lm_hist_json(g.out, &g.egress);
+  fputs(",\"send_late\":", g.out);
+  lm_hist_json(g.out, &g.send_late);
   fputs("}\n", g.out);
   fflush(g.out);
 }

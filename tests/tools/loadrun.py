@@ -225,13 +225,14 @@ class Rig:
     def pid(self, name):
         return self.procs[name].pid
 
-    def sipp(self, calls, rate, hold_ms, limit=None, extra=()):
-        """Runs SIPp to completion; returns its exit code."""
-        argv = ["sipp", "-sf", os.path.join(SRC, "tests/sipp/load_call.xml"),
+    def sipp(self, calls, rate, hold_ms, limit=None, extra=(), scenario=None, timeout_s=None):
+        """Starts SIPp; returns its Popen."""
+        argv = ["sipp", "-sf", scenario or os.path.join(SRC, "tests/sipp/load_call.xml"),
                 "-inf", os.path.join(self.work, "ports.csv"),
                 "-m", str(calls), "-l", str(limit or calls), "-r", str(rate), "-rp", "1000",
                 "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(self.sipp_port),
-                f"127.0.0.1:{self.sip}", "-timeout", str(hold_ms // 1000 + 120), "-timeout_error",
+                f"127.0.0.1:{self.sip}", "-timeout", str(timeout_s or hold_ms // 1000 + 120),
+                "-timeout_error",
                 "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "5",
                 "-trace_err", "-nostdin", "-max_socket", "100000"] + list(extra)
         p = self._spawn("sipp", argv)
@@ -404,25 +405,33 @@ def bargein_delays(fake_reports, peer_sessions):
 
 
 def caller_audio_check(fake_reports, peer_sessions):
-    """Per caller session, were the frames the fake heard (over all the streams
-    of the call, i.e. across renewals) one run without holes? Returns
-    (sessions checked, sessions with holes, frames missing, frames sent)."""
-    runs = {}
+    """Per caller session, the caller frames the fake heard over all of the
+    call's streams (renewals included). A frame never heard is either inside
+    one stream's span (the jitter buffer concealed it: it arrived late) or
+    between two streams (a renewal lost it). Returns a dict of counts."""
+    per = {}
     for r in fake_reports:
         for p in r.get("caller_sessions", []):
-            runs.setdefault(p["id"], []).extend(tuple(x) for x in p["runs"])
-    checked = holes = missing = 0
-    for cid, rs in runs.items():
-        rs.sort()
-        checked += 1
-        hi = rs[0][1]
-        miss = 0
-        for lo, h in rs[1:]:
-            if lo > hi + 1:
-                miss += lo - hi - 1
+            per.setdefault(p["id"], []).append([tuple(x) for x in p["runs"]])
+    out = {"sessions": 0, "sessions_with_holes": 0, "missing_in_stream": 0,
+           "missing_at_renewal": 0, "missing_at_start": 0}
+    for cid, streams in per.items():
+        out["sessions"] += 1
+        spans = [(min(lo for lo, _ in rs), max(hi for _, hi in rs)) for rs in streams]
+        runs = sorted(x for rs in streams for x in rs)
+        missing = []
+        if runs[0][0] > 0:
+            out["missing_at_start"] += runs[0][0]
+        hi = runs[0][1]
+        for lo, h in runs[1:]:
+            missing.extend(range(hi + 1, lo))
             hi = max(hi, h)
-        if miss:
-            holes += 1
-            missing += miss
-    sent = sum(s.get("sent", 0) for s in peer_sessions)
-    return checked, holes, missing, sent
+        if missing:
+            out["sessions_with_holes"] += 1
+        for f in missing:
+            if any(a <= f <= b for a, b in spans):
+                out["missing_in_stream"] += 1
+            else:
+                out["missing_at_renewal"] += 1
+    out["frames_sent"] = sum(s.get("sent", 0) for s in peer_sessions)
+    return out
