@@ -51,7 +51,8 @@ struct fb_stats {
   unsigned validation_errors;
   unsigned replies;           /* assistant turns sent */
   unsigned tool_results;
-  unsigned cuts;
+  unsigned cuts;               /* scripted cuts, GOAWAYs and kills */
+  unsigned conns;              /* TCP connections accepted */
 };
 
 /* Returns 0, -EINVAL (bad script: *reason says why), -ENOMEM, NV_ETLS or a

@@ -408,6 +408,9 @@ int fb_port(const struct fb *f)
 void fb_stats(const struct fb *f, struct fb_stats *out)
 {
   *out = f->st;
+  struct h2srv_stats hs;
+  h2srv_stats(f->srv, &hs);
+  out->conns = (unsigned)hs.conns_accepted;
 }
 
 /* The server and every stream (their timers close after the server's

@@ -23,7 +23,8 @@ static const char usage[] =
   "  --akid ID --secret KEY  credentials to verify with (default AKIDEXAMPLE /\n"
   "                       wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY)\n"
   "  --region REGION      signing region (default us-east-1)\n"
-  "Stops on SIGINT/SIGTERM after writing the open streams' reports.\n";
+  "Stops on SIGINT/SIGTERM after writing the open streams' reports, and prints\n"
+  "{\"fake_stats\":{...}} (streams, connections, cuts...) on stdout.\n";
 
 static struct fb *g_fb;
 static uv_signal_t g_sig[2];
@@ -40,6 +41,13 @@ static void sig_cb(uv_signal_t *h, int signum)
   (void)h;
   (void)signum;
   if (g_fb) {
+    struct fb_stats st;
+    fb_stats(g_fb, &st);
+    printf("{\"fake_stats\":{\"streams\":%u,\"conns\":%u,\"rejected\":%u,\"cuts\":%u,"
+           "\"replies\":%u,\"validation_errors\":%u,\"events_bad_sig\":%u}}\n",
+           st.streams, st.conns, st.rejected, st.cuts, st.replies, st.validation_errors,
+           st.events_bad_sig);
+    fflush(stdout);
     fb_close(g_fb, closed_cb, NULL);
     g_fb = NULL;
   }
