@@ -181,7 +181,7 @@ static void on_drain_tick(uv_timer_t *t)
   if (!app->drain_forced && uv_now(app->loop) >= app->drain_deadline_ms) {
     app->drain_forced = 1;
     log_warn("drain deadline: ending %zu calls still in progress", calls);
-    services_end_all_calls(app->services, "drain", "drain");
+    services_end_all_calls(app->services);
   }
   /* Calls whose end is stuck (e.g. a BYE never answered) are bounded by the
    * SIP stack's own timers; sip_agent_close() finishes them. */
