@@ -6,7 +6,7 @@
 # (HTTP 200) before the caller side received the gateway's BYE — both taken
 # from timestamps at the receiving ends, not from the gateway's own log.
 #   connect_test.sh BUILD_DIR CASE
-#   CASE: transfer | throttled | hang | caller_hangup | no_connect | refer
+#   CASE: transfer | throttled | hang | caller_hangup | no_connect | refer | drain
 set -uo pipefail
 BUILD=$1
 case_name=$2
@@ -57,6 +57,7 @@ hang) fc_args+=(--hang) ;;
 caller_hangup) script="$WORK/listen.json"; caller_bye_ms=3000 ;;
 no_connect) connect_call=0; caller_bye_ms=7000 ;;
 refer) connect_call=0; gw_env+=(SIP_TRANSFER_TARGET="sip:agents@127.0.0.1:5999") ;;
+drain) script="$WORK/listen.json"; gw_env+=(DRAIN_TIMEOUT_S=1) ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac
 
@@ -80,6 +81,10 @@ fi
 "$BUILD/tests/tools/rtp-peer" --base "$rtp" --count 1 --seconds 25 --wav "$WORK/caller.wav" \
   --record-dir "$WORK" >"$WORK/peer.json" 2>"$WORK/peer.err" &
 peer=$!
+if [ "$case_name" = drain ]; then
+  # SIGTERM mid-call; the call outlives DRAIN_TIMEOUT_S, so the gateway ends it.
+  (sleep 2.5; kill -TERM "$E2E_GW_PID") &
+fi
 (cd "$WORK" && sipp -sf "$scenario" -set rtp_port "$rtp" -set contact "$CONTACT" -set uui "$UUI" \
   -set caller_bye_ms "$caller_bye_ms" -d "$caller_bye_ms" -m 1 -i 127.0.0.1 -p "$sport" "127.0.0.1:$sip" \
   -timeout 40 -timeout_error -trace_msg -message_file "$WORK/msg.log" \
@@ -87,7 +92,11 @@ peer=$!
 check "SIPp call completed" "$? == 0"
 kill -TERM "$peer" 2>/dev/null; wait "$peer" 2>/dev/null
 sleep 0.5
-metrics=$(curl -s "http://127.0.0.1:$admin/metrics")
+if [ "$case_name" = drain ]; then
+  wait "$E2E_GW_PID"; gw_rc=$?
+else
+  metrics=$(curl -s "http://127.0.0.1:$admin/metrics")
+fi
 summary=$(ls "$WORK"/call-*.json 2>/dev/null | grep -v transcript | head -1)
 [ -n "$summary" ] || { echo "not ok - no call summary"; tail -40 "$WORK/gateway.log"; exit 1; }
 
@@ -163,6 +172,14 @@ caller_hangup)
     "$(C "A.get('nova_status')=='caller_hangup' and A.get('nova_reason')=='caller_hangup' and A.get('nova_next')=='end'")"
   check "summary: outcome caller_hangup, final attributes ok" \
     "$(S "d['outcome']=='caller_hangup' and d['disposition']['final_attributes']=='ok'")"
+  ;;
+drain)
+  check "the caller received the gateway's BYE" "$bye_us > 0"
+  check "final attributes: agent, reason drain, status error" \
+    "$(C "A.get('nova_next')=='agent' and A.get('nova_reason')=='drain' and A.get('nova_status')=='error'")"
+  check "the final write was answered 200 BEFORE the BYE reached the caller" "$(C "final['t_us'] < bye")"
+  check "the gateway exited 0 after the drain" "$gw_rc == 0"
+  check "the drain deadline was logged" "$(grep -q 'drain deadline: ending 1 calls' "$WORK/gateway.log" && echo True || echo False)"
   ;;
 no_connect|refer)
   check "not a Connect call: no Connect API request at all" "$(C "len(r)==0")"
