@@ -7,6 +7,7 @@
 # from timestamps at the receiving ends, not from the gateway's own log.
 #   connect_test.sh BUILD_DIR CASE
 #   CASE: transfer | throttled | hang | caller_hangup | no_connect | refer | drain
+#         | nova_failure | max_duration
 set -uo pipefail
 BUILD=$1
 case_name=$2
@@ -42,6 +43,10 @@ JSON
 echo '{"listen_ms": 1000, "repeat": false, "turns": [{"user": "hello", "assistant": "Hi, how can I help?", "reply_ms": 500}]}' \
   >"$WORK/listen.json"
 
+# The model fails for good mid-call.
+echo '{"listen_ms": 800, "repeat": false, "turns": [{"user": "hello", "exception": "modelStreamErrorException", "exception_message": "injected"}]}' \
+  >"$WORK/fail.json"
+
 read -r sip bedrock admin sport cport <<<"$(e2e_ports 5)"
 rtp=$(e2e_rtp_port)
 fc_args=(--contact "inst-e2e/$CONTACT")
@@ -58,6 +63,8 @@ caller_hangup) script="$WORK/listen.json"; caller_bye_ms=3000 ;;
 no_connect) connect_call=0; caller_bye_ms=7000 ;;
 refer) connect_call=0; gw_env+=(SIP_TRANSFER_TARGET="sip:agents@127.0.0.1:5999") ;;
 drain) script="$WORK/listen.json"; gw_env+=(DRAIN_TIMEOUT_S=1) ;;
+nova_failure) script="$WORK/fail.json" ;;
+max_duration) script="$WORK/listen.json"; gw_env+=(MAX_CALL_DURATION_S=3) ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac
 
@@ -180,6 +187,19 @@ drain)
   check "the final write was answered 200 BEFORE the BYE reached the caller" "$(C "final['t_us'] < bye")"
   check "the gateway exited 0 after the drain" "$gw_rc == 0"
   check "the drain deadline was logged" "$(grep -q 'drain deadline: ending 1 calls' "$WORK/gateway.log" && echo True || echo False)"
+  ;;
+nova_failure|max_duration)
+  if [ "$case_name" = nova_failure ]; then want="'error','ai_unavailable'"; else want="'timeout','max_duration'"; fi
+  check "the caller received the gateway's BYE" "$bye_us > 0"
+  check "final attributes: agent with the failure's status and reason" \
+    "$(C "A.get('nova_next')=='agent' and (A.get('nova_status'),A.get('nova_reason'))==($want)")"
+  check "the final write was answered 200 BEFORE the BYE reached the caller" "$(C "final['t_us'] < bye")"
+  # nova_failure: the model never spoke, so all the caller heard is the fallback
+  # (988/740/587 Hz); max_duration: the 0.5 s reply, then the fallback.
+  if [ "$case_name" = nova_failure ]; then heard="d['audible_seconds']>=0.8 and min(abs(d['dominant_hz']-f) for f in (987.8,740,587.3))<30"
+  else heard="d['audible_seconds']>=1.2"; fi
+  check "no dead air: the caller heard the fallback prompt (three tones, ~1 s)" \
+    "$(python3 -c "import json; d=[json.loads(l) for l in open('$WORK/peer.json') if '\"stream\"' in l][0]; print($heard)")"
   ;;
 no_connect|refer)
   check "not a Connect call: no Connect API request at all" "$(C "len(r)==0")"
