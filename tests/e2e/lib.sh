@@ -19,7 +19,23 @@ e2e_ports() { python3 "$E2E_SRC/tests/e2e/sip/freeports.py" "$1"; }
 # A media pool nobody else in this test run is likely to use.
 e2e_media_base() { echo $(( 20000 + (RANDOM % 100) * 200 )); }   # 20000-39999
 # Caller-side (rtp-peer) ports come from 50000-58999, never a gateway pool.
-e2e_rtp_port() { echo $(( 50000 + (RANDOM % 4500) * 2 )); }
+# (an even pair free for UDP right now: parallel tests pick at random)
+e2e_rtp_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = 50000 + 2 * random.randrange(4500)
+    socks = []
+    try:
+        for q in (p, p + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); socks.append(s)
+            s.bind(("127.0.0.1", q))
+    except OSError:
+        continue
+    finally:
+        for s in socks: s.close()
+    print(p); break'
+}
 
 e2e_wait_port() {   # host port [tries of 0.1 s]
   local i

@@ -24,10 +24,12 @@ if [ "$case_name" = dtmf_info ]; then
   # SIP INFO DTMF (application/dtmf-relay "5", application/dtmf "#") mid-call.
   sipp -sf "$E2E_SRC/tests/sipp/info.xml" -m 1 -d 2000 -i 127.0.0.1 -p "$sport" "127.0.0.1:$sip" \
     -timeout 30 -timeout_error -trace_err -error_file "$WORK/sipp-errors.log" >"$WORK/sipp.log" 2>&1
-  check "SIPp call with INFO DTMF completed" "$? == 0"
+  rc=$?
+  check "SIPp call with INFO DTMF completed" "$rc == 0"
+  [ $rc -eq 0 ] || { tail -5 "$WORK/sipp.log"; tail -5 "$WORK/sipp-errors.log"; }
   sleep 1
   report=$(ls "$WORK"/stream-*.json 2>/dev/null | head -1)
-  [ -n "$report" ] || { echo "not ok - the fake wrote no stream report"; exit 1; }
+  [ -n "$report" ] || { echo "not ok - the fake wrote no stream report"; tail -20 "$WORK/gateway.log"; exit 1; }
   R() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$report" "$1"; }
   check "INFO dtmf-relay digit 5 reached the model as text" \
     "$(R "any('pressed 5' in t for t in d['text_inputs'])")"
