@@ -58,7 +58,8 @@ e2e_fake_bedrock() {
   e2e_wait_port 127.0.0.1 "$port"
 }
 
-# e2e_gateway SIP_PORT BEDROCK_PORT ADMIN_PORT [VAR=value...]: the real binary.
+# e2e_gateway SIP_PORT BEDROCK_PORT ADMIN_PORT [VAR=value...]: the real binary
+# (run under $E2E_WRAPPER when set, e.g. "valgrind --log-file=...").
 e2e_gateway() {
   local sip=$1 bedrock=$2 admin=$3; shift 3
   env AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
@@ -69,10 +70,11 @@ e2e_gateway() {
       SIP_LISTEN="127.0.0.1:$sip" MEDIA_ADDRESS=127.0.0.1 \
       MEDIA_PORT_BASE="$(e2e_media_base)" MEDIA_PORT_COUNT=200 \
       ADMIN_LISTEN="127.0.0.1:$admin" LOG_LEVEL="${E2E_LOG_LEVEL:-info}" \
-      "$@" "$BUILD/gateway/nova-gateway" >"$WORK/gateway.log" 2>&1 &
+      "$@" ${E2E_WRAPPER:-} "$BUILD/gateway/nova-gateway" >"$WORK/gateway.log" 2>&1 &
   E2E_PIDS+=($!)
   E2E_GW_PID=$!
-  e2e_wait_port 127.0.0.1 "$admin" && e2e_wait_ready 127.0.0.1 "$admin"
+  e2e_wait_port 127.0.0.1 "$admin" ${E2E_WRAPPER:+600} &&
+    e2e_wait_ready 127.0.0.1 "$admin" ${E2E_WRAPPER:+600}
 }
 
 # Calls get 503 until the gateway is ready (credentials loaded): wait for
