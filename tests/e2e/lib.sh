@@ -17,7 +17,9 @@ e2e_cleanup() {
 e2e_ports() { python3 "$E2E_SRC/tests/e2e/sip/freeports.py" "$1"; }
 
 # A media pool nobody else in this test run is likely to use.
-e2e_media_base() { echo $(( 20000 + (RANDOM % 100) * 200 )); }   # 20000-39999
+# Below the kernel's ephemeral range (32768-60999), so no client socket of any
+# process takes a pool port; gateways skip pairs that are taken anyway.
+e2e_media_base() { echo $(( 20000 + (RANDOM % 60) * 200 )); }   # 20000-31999
 # Caller-side (rtp-peer) ports come from 50000-58999, never a gateway pool.
 # (an even pair free for UDP right now: parallel tests pick at random)
 e2e_rtp_port() {

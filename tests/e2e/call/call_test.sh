@@ -3,7 +3,7 @@
 # fake Bedrock over TLS. Each case asserts what the caller heard (duration and
 # dominant frequency of the fake's reply WAV) and what the fake heard and
 # checked (signatures, input audio, text inputs, the closing order).
-#   call_test.sh BUILD_DIR CASE   CASE: full | hangup_mid_reply | dtmf_rfc4733 | dtmf_info
+#   call_test.sh BUILD_DIR CASE   CASE: full | hangup_mid_reply | dtmf_rfc4733 | dtmf_info | port_taken
 #                                       | session_timer
 set -uo pipefail
 BUILD=$1
@@ -21,6 +21,18 @@ rtp=$(e2e_rtp_port)
 e2e_fake_bedrock "$bedrock" --reply-wav "$WORK/reply.wav" || exit 1
 gw_extra=()
 [ "$case_name" = session_timer ] && gw_extra=(SIP_SESSION_EXPIRES_S=90 MEDIA_TIMEOUT_S=300)
+if [ "$case_name" = port_taken ]; then
+  # Another process holds the first pair's RTP port and the second pair's RTCP
+  # port: the call must still be answered, on the third pair.
+  base=$(e2e_media_base)
+  gw_extra=(MEDIA_PORT_BASE="$base")
+  python3 -c 'import socket, sys, time
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+s[0].bind(("127.0.0.1", int(sys.argv[1]))); s[1].bind(("127.0.0.1", int(sys.argv[1]) + 3))
+time.sleep(60)' "$base" &
+  E2E_PIDS+=($!)
+  sleep 0.3
+fi
 e2e_gateway "$sip" "$bedrock" "$admin" CALL_RECORDS_DIR="$WORK" "${gw_extra[@]}" ||
   { cat "$WORK/gateway.log"; exit 1; }
 
@@ -87,6 +99,7 @@ case $case_name in
 full)         secs=6; extra=(--wav "$WORK/caller.wav") ;;
 hangup_mid_reply) secs=2; extra=(--wav "$WORK/caller.wav") ;;
 dtmf_rfc4733) secs=4; extra=(--dtmf 5) ;;
+port_taken)   secs=4; extra=(--wav "$WORK/caller.wav") ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac
 e2e_call "$sip" "$rtp" "$secs" "$sport" "${extra[@]}"
@@ -122,6 +135,11 @@ hangup_mid_reply)
   check "the caller hung up mid-reply and heard only part of it" "$(P "0.0<=d['audible_seconds']<1.5")"
   check "the gateway still closed the stream cleanly" "$(R "'sessionEnd' in d['events']")"
   check "summary: caller_hangup" "$(S "d['outcome']=='caller_hangup'")"
+  ;;
+port_taken)
+  check "two taken pairs were skipped" "$(grep -c 'is taken by another process' "$WORK/gateway.log") == 2"
+  check "the call ran on the third pair" "$(grep -q "answered: local RTP 127.0.0.1:$((base + 4))" "$WORK/gateway.log" && echo True || echo False)"
+  check "the caller heard the reply" "$(P "abs(d['dominant_hz']-660)<25")"
   ;;
 dtmf_rfc4733)
   check "the DTMF digit reached the model as text" \
