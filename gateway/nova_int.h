@@ -62,18 +62,15 @@ struct nova_sess {
   int assistant_open;         /* assistant content blocks open */
   bool barged;                /* barge-in reported for the current response */
   bool ready_reported;
+  bool greeted;               /* the "speak first" text went out (never twice) */
+  bool recovering;            /* the live stream died; a new one is opening */
+  uint64_t recover_deadline;
+  uint64_t last_recovery_ms;
+  unsigned recent_recoveries; /* in a row (see NOVA_RECOVER_WINDOW_MS) */
+  enum s2s_err recover_kind;  /* what killed it, reported if recovery fails */
+  int recover_code, recover_status;
   char **tools_pending;       /* toolUseIds awaiting s2s_tool_result() */
   size_t n_tools, cap_tools;
-
-  /* Recovery: the current stream was lost (RST_STREAM, connection killed,
-   * ended by the service) after it had worked; a new one is being opened
-   * and primed like a renewal, and takes over with the history and the
-   * caller audio not answered yet. */
-  bool cur_worked;            /* the current stream became ready */
-  bool recovering;            /* cur == NULL until the next one takes over */
-  unsigned recover_streak;    /* recoveries without 10 s of a good stream */
-  unsigned recover_fails;     /* failed attempts of this recovery */
-  uint64_t cur_since;         /* uv_now when the current stream took over */
 
   struct s2s_usage usage_done;   /* totals of retired streams */
   struct s2s_usage usage_cur;    /* totals reported by the current stream */
@@ -83,6 +80,11 @@ struct nova_sess {
 void nova__emit(struct nova_sess *s, const struct s2s_event *ev);
 void nova__fatal(struct nova_sess *s, enum s2s_err kind, int code, int status,
                  const char *msg);
+/* The live stream died with a transient error: replace it (history and the
+ * unanswered caller audio replayed) or, past the budget, fail for good. */
+void nova__lost_stream(struct nova_sess *s, enum s2s_err kind, int code, int status,
+                       const char *msg);
+
 void nova__begin_close(struct nova_sess *s);
 int nova__request_stream(struct nova_sess *s);
 
@@ -93,8 +95,5 @@ int nova__start_audio(struct nova_sess *s, struct nova_stream *ns, bool first);
 int nova__send_text_block(struct nova_sess *s, struct nova_stream *ns, const char *text);
 void nova__schedule_renew(struct nova_sess *s);
 void nova__poll_renew(struct nova_sess *s);
-/* The current stream failed with kind: recover (true) or leave it to the
- * caller to fail the session (false). */
-bool nova__recover(struct nova_sess *s, enum s2s_err kind, const char *msg);
 
 #endif

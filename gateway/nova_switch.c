@@ -132,8 +132,10 @@ int nova__start_audio(struct nova_sess *s, struct nova_stream *ns, bool first)
       free(buf);
     }
   }
-  if (first && s->greeting)
+  if (first && s->greeting && !s->greeted) {
+    s->greeted = true;
     rc = nova__send_text_block(s, ns, s->greeting);
+  }
   if (rc == 0 && s->pending_text) {
     rc = nova__send_text_block(s, ns, s->pending_text);
     free(s->pending_text);
@@ -155,13 +157,6 @@ static void do_switch(struct nova_sess *s)
   }
   s->cur = nw;
   s->next = NULL;
-  s->cur_worked = true;    /* it was ready before it could be switched to */
-  s->cur_since = uv_now(s->prov->loop);
-  if (s->recovering) {
-    s->recovering = false;
-    s->recover_fails = 0;
-    log_info("%s: recovered on a new stream", s->log_id);
-  }
   if (old)
     nova_stream_finish(old);
   /* Output of the old stream is no longer the call's: tool calls it made
@@ -186,34 +181,19 @@ static void do_switch(struct nova_sess *s)
   nova__emit(s, &ev);
 }
 
-/* Only a lost connection or stream is worth another stream; the service's
- * own exceptions (throttling, validation, model errors) end the session. A
- * stream that never worked is not retried either (slow or refusing service:
- * the caller gets the fallback at once), nor a third loss in a row within
- * 10 s of each other. */
-bool nova__recover(struct nova_sess *s, enum s2s_err kind, const char *msg)
-{
-  if (s->state == NOVA_S_CLOSING || kind != S2S_ERR_CONNECTION || !s->cur_worked)
-    return false;
-  uint64_t now = uv_now(s->prov->loop);
-  if (now - s->cur_since >= 10000)
-    s->recover_streak = 0;
-  if (s->recover_streak >= 2)
-    return false;
-  s->recover_streak++;
-  s->recovering = true;
-  s->recover_fails = 0;
-  s->cur_worked = false;
-  s->stats.recoveries++;
-  log_warn("%s: stream lost (%s); recovering on a new one", s->log_id, msg);
-  nova_renew_force(&s->renew);
-  nova__poll_renew(s);
-  return true;
-}
-
 void nova__poll_renew(struct nova_sess *s)
 {
-  if (s->state == NOVA_S_CLOSING || (!s->cur && !s->recovering))
+  if (s->state == NOVA_S_CLOSING)
+    return;
+  if (s->recovering) {
+    if (uv_now(s->prov->loop) >= s->recover_deadline)
+      nova__fatal(s, s->recover_kind, s->recover_code, s->recover_status,
+                  "the stream was lost and no new one came up in time");
+    else
+      nova__schedule_renew(s);
+    return;
+  }
+  if (!s->cur)
     return;
   bool boundary = s->assistant_open == 0 && s->n_tools == 0;
   switch (nova_renew_poll(&s->renew, uv_now(s->prov->loop), boundary)) {
@@ -242,7 +222,8 @@ void nova__schedule_renew(struct nova_sess *s)
 {
   if (s->state == NOVA_S_CLOSING)
     return;
-  uint64_t due = nova_renew_due(&s->renew), now = uv_now(s->prov->loop);
+  uint64_t due = s->recovering ? s->recover_deadline : nova_renew_due(&s->renew);
+  uint64_t now = uv_now(s->prov->loop);
   if (due == UINT64_MAX) {
     uv_timer_stop(&s->renew_timer);
     return;

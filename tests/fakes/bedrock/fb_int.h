@@ -29,6 +29,7 @@ struct fb_script {
   const char *http_error_type, *http_message;
   int listen_ms;                /* caller audio heard before a reply */
   int cut_after_ms;             /* RST_STREAM this long after the request */
+  int cut_streams;              /* only the first N streams are cut; 0: all */
   int goaway_after_ms;          /* GOAWAY on the stream's connection */
   int kill_after_ms;            /* close the stream's TCP connection abruptly */
   int answer_delay_ms;          /* hold the 200 response headers this long */

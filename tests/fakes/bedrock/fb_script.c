@@ -6,6 +6,7 @@
  *     "burst_ms": 400,            reply audio sent per burst ...
  *     "burst_interval_ms": 100,   ... every this many ms (4x real time)
  *     "cut_after_ms": 0,          RST_STREAM each stream this long after it opened
+ *     "cut_streams": 0,           ... only the first N streams (0: all)
  *     "goaway_after_ms": 0,       GOAWAY (NO_ERROR, last stream accepted) on the
  *                                 stream's connection this long after it opened
  *     "kill_after_ms": 0,         close the stream's connection abruptly (no
@@ -60,6 +61,7 @@ int fb_script_parse(const char *text, struct fb_script *s, const char **reason)
   s->burst_ms = iget(r, "burst_ms", 400);
   s->burst_interval_ms = iget(r, "burst_interval_ms", 100);
   s->cut_after_ms = iget(r, "cut_after_ms", 0);
+  s->cut_streams = iget(r, "cut_streams", 0);
   s->goaway_after_ms = iget(r, "goaway_after_ms", 0);
   s->kill_after_ms = iget(r, "kill_after_ms", 0);
   s->answer_delay_ms = iget(r, "answer_delay_ms", 0);

@@ -57,6 +57,13 @@ static void stream_free_cb(uv_handle_t *h)
 }
 
 static void respond_ok(struct fbs *s);
+
+/* cut_after_ms, limited to the first cut_streams streams when that is set. */
+static bool cut_applies(const struct fbs *s)
+{
+  const struct fb_script *sc = &s->f->script;
+  return sc->cut_after_ms > 0 && (sc->cut_streams <= 0 || s->id <= (unsigned)sc->cut_streams);
+}
 static void feed(struct fbs *s, const uint8_t *p, size_t len);
 
 /* One timer serves the scripted transport faults of a stream, in the order
@@ -89,7 +96,7 @@ static void cut_cb(uv_timer_t *t)
     h2srv_kill(s->rq);   /* on_close runs from inside */
     return;
   }
-  if (sc->cut_after_ms > 0 && age + 1 >= (uint64_t)sc->cut_after_ms) {
+  if (cut_applies(s) && age + 1 >= (uint64_t)sc->cut_after_ms) {
     s->f->st.cuts++;
     fbs_note_event(s, "cut");
     h2srv_reset(s->rq, 2 /* INTERNAL_ERROR */);
@@ -111,7 +118,7 @@ static void fault_timer_start(struct fbs *s)
       due = (uint64_t)sc->goaway_after_ms;
     if (sc->kill_after_ms > 0 && (uint64_t)sc->kill_after_ms < due)
       due = (uint64_t)sc->kill_after_ms;
-    if (sc->cut_after_ms > 0 && (uint64_t)sc->cut_after_ms < due)
+    if (cut_applies(s) && (uint64_t)sc->cut_after_ms < due)
       due = (uint64_t)sc->cut_after_ms;
   }
   if (due == UINT64_MAX)

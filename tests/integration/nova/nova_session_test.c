@@ -35,7 +35,7 @@ struct run {
   const char *script;
   const char *secret;          /* client secret (wrong one: rejected) */
   const char *greeting;
-  int renew_after_ms, grace_ms, open_timeout_ms;
+  int renew_after_ms, grace_ms;
   int stop_after_replies;      /* close after this many assistant FINAL texts */
   unsigned stop_after_renewals;
   int tool_delay_ms;
@@ -60,7 +60,7 @@ struct run {
   int n_user, n_asst;
   int barge_ins, interrupted_ends, tool_uses;
   char tool_id[64], tool_name[64], tool_args[256];
-  int n_errors;
+  int n_errors, n_fatal;
   struct s2s_event last_error;
   char error_msg[512];
   unsigned renewals;
@@ -144,6 +144,7 @@ static void event_cb(struct s2s_session *s, const struct s2s_event *ev, void *ar
     break;
   case S2S_EV_ERROR:
     r->n_errors++;
+    r->n_fatal += ev->u.error.fatal;
     r->last_error = *ev;
     snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->u.error.message);
     r->last_error.u.error.message = r->error_msg;
@@ -234,7 +235,7 @@ static void run(struct run *r)
     .model_id = "amazon.nova-2-sonic-v1:0", .voice_id = "matthew", .input_rate = 8000,
     .output_rate = 8000, .endpointing = "MEDIUM", .max_tokens = 1024, .temperature = 0.7,
     .top_p = 0.9, .renew_after_ms = r->renew_after_ms, .switch_grace_ms = r->grace_ms,
-    .close_timeout_ms = 1000, .open_timeout_ms = r->open_timeout_ms};
+    .close_timeout_ms = 1000};
   ck_assert_int_eq(nova_provider_new(&r->loop, &no, &r->prov), 0);
 
   static const struct s2s_turn hist[] = {{S2S_ROLE_ASSISTANT, "Welcome back."},
@@ -425,13 +426,14 @@ END_TEST
 static const struct {
   const char *name;
   enum s2s_err kind;
+  bool transient;   /* worth a new stream (NOVA_RECOVER_MAX times) */
 } exceptions[] = {
-  {"throttlingException", S2S_ERR_THROTTLING},
-  {"validationException", S2S_ERR_VALIDATION},
-  {"modelTimeoutException", S2S_ERR_MODEL_TIMEOUT},
-  {"serviceUnavailableException", S2S_ERR_UNAVAILABLE},
-  {"internalServerException", S2S_ERR_INTERNAL},
-  {"modelStreamErrorException", S2S_ERR_MODEL_STREAM},
+  {"throttlingException", S2S_ERR_THROTTLING, true},
+  {"validationException", S2S_ERR_VALIDATION, false},
+  {"modelTimeoutException", S2S_ERR_MODEL_TIMEOUT, true},
+  {"serviceUnavailableException", S2S_ERR_UNAVAILABLE, true},
+  {"internalServerException", S2S_ERR_INTERNAL, true},
+  {"modelStreamErrorException", S2S_ERR_MODEL_STREAM, true},
 };
 
 START_TEST(exception_types)
@@ -443,7 +445,11 @@ START_TEST(exception_types)
   struct run r = {.script = script};
   run(&r);
   ck_assert(!r.timed_out);
-  ck_assert_int_eq(r.n_errors, 1);
+  /* Transient: every new stream fails the same way; after NOVA_RECOVER_MAX
+   * non-fatal errors the session gives up. Otherwise at once. */
+  int want = exceptions[_i].transient ? 1 + NOVA_RECOVER_MAX : 1;
+  ck_assert_int_eq(r.n_errors, want);
+  ck_assert_int_eq(r.n_fatal, 1);
   ck_assert_int_eq(r.last_error.u.error.kind, exceptions[_i].kind);
   ck_assert(r.last_error.u.error.fatal);
   ck_assert_ptr_nonnull(strstr(r.error_msg, "boom"));
@@ -465,7 +471,8 @@ START_TEST(http_errors)
   run(&r);
   ck_assert(!r.timed_out);
   ck_assert(!r.ready);
-  ck_assert_int_eq(r.n_errors, 1);
+  ck_assert_int_eq(r.n_errors, c[_i].kind == S2S_ERR_HTTP ? 1 : 1 + NOVA_RECOVER_MAX);
+  ck_assert_int_eq(r.n_fatal, 1);
   ck_assert_int_eq(r.last_error.u.error.http_status, c[_i].status);
   ck_assert_int_eq(r.last_error.u.error.kind, c[_i].kind);
   ck_assert(r.last_error.u.error.fatal);
@@ -524,71 +531,27 @@ START_TEST(renewal_many_times)
 }
 END_TEST
 
-/* A stream lost after it worked (RST_STREAM; its TLS connection killed) is
- * replaced at once: no error reaches the call, the new stream gets the
- * history and the caller audio the old one had not answered, and the
- * conversation goes on there. */
+/* The live stream is cut (RST_STREAM) with no renewal ready: the session opens
+ * a new one, replays the history and the unanswered caller audio, and the
+ * conversation goes on; the call sees one non-fatal error. */
 START_TEST(recovers_lost_stream)
 {
-  static const char *const scripts[] = {
-    "{\"listen_ms\":400,\"cut_after_ms\":2500,\"fault_streams\":[1],"
-    "\"turns\":[{\"reply_ms\":300}]}",
-    "{\"listen_ms\":400,\"kill_after_ms\":2500,\"fault_streams\":[1],"
-    "\"turns\":[{\"reply_ms\":300}]}",
-  };
-  struct run r = {.script = scripts[_i], .renew_after_ms = 60000, .stop_after_replies = 14,
-                  .max_ms = 20000};
+  struct run r = {.script = "{\"listen_ms\":400,\"cut_after_ms\":1000,\"cut_streams\":1,\"burst_ms\":200,"
+                            "\"repeat\":true,\"turns\":[{\"user\":\"tell me more\","
+                            "\"assistant\":\"Sure.\",\"reply_ms\":300}]}",
+                  .renew_after_ms = 600000, .stop_after_replies = 8, .max_ms = 20000};
   run(&r);
   ck_assert(!r.timed_out);
-  ck_assert_msg(r.n_errors == 0, "error: %s", r.error_msg);
-  ck_assert_uint_eq(r.renewals, 1);
-  json_t *one = report(&r, 1), *two = report(&r, 2);
-  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(one, "events"),
-                   json_array_size(json_object_get(one, "events")) - 1)),
-                   _i == 0 ? "cut" : "kill");
-  assert_clean_report(two);
-  ck_assert_int_ge(json_integer_value(json_object_get(two, "replies")), 1);
-  ck_assert_int_ge(json_array_size(json_object_get(two, "history")), 1);
-  double heard = json_real_value(json_object_get(json_object_get(one, "audio"), "seconds")) +
-                 json_real_value(json_object_get(json_object_get(two, "audio"), "seconds"));
-  ck_assert_msg(heard * 8000 + 320 >= (double)r.caller_samples, "heard %.2f s of %.2f s",
-                heard, r.caller_samples / 8000.0);
-  json_decref(one);
-  json_decref(two);
-  run_free(&r);
-}
-END_TEST
-
-/* Losing stream after stream (every one cut 2.5 s after it opened) is not
- * retried for ever: two recoveries, then the session fails and the call
- * gets its fallback. */
-START_TEST(gives_up_after_repeated_losses)
-{
-  struct run r = {.script = "{\"listen_ms\":400,\"cut_after_ms\":2500,"
-                            "\"turns\":[{\"reply_ms\":300}]}",
-                  .renew_after_ms = 60000, .max_ms = 25000};
-  run(&r);
-  ck_assert(!r.timed_out);
-  ck_assert_int_eq(r.n_errors, 1);
+  ck_assert_int_eq(r.n_fatal, 0);
+  ck_assert_int_ge(r.n_errors, 1);
   ck_assert_int_eq(r.last_error.u.error.kind, S2S_ERR_CONNECTION);
-  ck_assert(r.last_error.u.error.fatal);
-  ck_assert_uint_eq(r.renewals, 2);
-  run_free(&r);
-}
-END_TEST
-
-/* A service that does not answer within the open timeout is not retried:
- * the stream never worked, so the session fails at once. */
-START_TEST(slow_answer_is_not_retried)
-{
-  struct run r = {.script = "{\"answer_delay_ms\":4000}", .open_timeout_ms = 1500,
-                  .max_ms = 15000};
-  run(&r);
-  ck_assert(!r.timed_out);
-  ck_assert(!r.ready);
-  ck_assert_int_eq(r.n_errors, 1);
-  ck_assert(r.last_error.u.error.fatal);
-  ck_assert_uint_eq(r.renewals, 0);
+  ck_assert_int_ge(r.n_asst, 8);
+  json_t *rep = report(&r, 2);   /* the replacement stream */
+  assert_clean_report(rep);
+  json_t *h = json_object_get(rep, "history");
+  ck_assert_int_ge(json_array_size(h), 1);   /* the conversation carried over */
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 0), "role")), "USER");
+  json_decref(rep);
   run_free(&r);
 }
 END_TEST
@@ -640,9 +603,7 @@ int main(int argc, char **argv)
   tcase_add_loop_test(tc, http_errors, 0, 3);
   tcase_add_test(tc, rejected_signature);
   tcase_add_test(tc, renewal_many_times);
-  tcase_add_loop_test(tc, recovers_lost_stream, 0, 2);
-  tcase_add_test(tc, gives_up_after_repeated_losses);
-  tcase_add_test(tc, slow_answer_is_not_retried);
+  tcase_add_test(tc, recovers_lost_stream);
   suite_add_tcase(s, tc);
   TCase *lc = tcase_create("long-call");
   tcase_set_timeout(lc, 7200);
