@@ -32,6 +32,28 @@ static bool lit(const char *p, size_t *i, size_t n, const char *s)
   return true;
 }
 
+/* The checks below are written without early exits so the compiler can
+ * vectorise them: the strings are kilobytes of base64. */
+static bool printable(const unsigned char *p, size_t n)
+{
+  unsigned bad = 0;
+  for (size_t i = 0; i < n; i++)
+    bad |= (p[i] < 0x20) | (p[i] >= 0x7f) | (p[i] == '\\');
+  return !bad;
+}
+
+static bool is_b64(const char *s, size_t n)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  unsigned bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = p[i];
+    bad |= !((unsigned char)(c - 'A') < 26 || (unsigned char)(c - 'a') < 26 ||
+             (unsigned char)(c - '0') < 10 || c == '+' || c == '/' || c == '=');
+  }
+  return !bad;
+}
+
 /* A string with printable ASCII only and no escape: [start, end) of its
  * contents, *i past the closing quote. */
 static bool plain_string(const char *p, size_t *i, size_t n, size_t *start, size_t *end)
@@ -40,28 +62,12 @@ static bool plain_string(const char *p, size_t *i, size_t n, size_t *start, size
   if (*i >= n || p[*i] != '"')
     return false;
   size_t k = *i + 1;
-  *start = k;
-  while (k < n && p[k] != '"') {
-    unsigned char c = (unsigned char)p[k];
-    if (c < 0x20 || c >= 0x7f || c == '\\')
-      return false;
-    k++;
-  }
-  if (k >= n)
+  const char *q = memchr(p + k, '"', n - k);
+  if (!q || !printable((const unsigned char *)p + k, (size_t)(q - p) - k))
     return false;
-  *end = k;
-  *i = k + 1;
-  return true;
-}
-
-static bool is_b64(const char *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++) {
-    char c = p[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '+' || c == '/' || c == '='))
-      return false;
-  }
+  *start = k;
+  *end = (size_t)(q - p);
+  *i = *end + 1;
   return true;
 }
 
