@@ -4,8 +4,9 @@
  *
  * Encoding truncates the 16-bit sample to 14 bits (µ-law) or 13 bits (A-law)
  * before companding, exactly as the reference does. Decoding is one table
- * look-up. Stateless, no allocation, thread-safe: the tables are const data.
- * `in` and `out` must not overlap. No function can fail.
+ * look-up; so is encoding a buffer (tables of 24 KiB filled once, on first
+ * use, under pthread_once). No allocation, thread-safe. `in` and `out` must
+ * not overlap. No function can fail.
  */
 #ifndef NOVA_CODECS_G711_H
 #define NOVA_CODECS_G711_H
