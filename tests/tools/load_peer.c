@@ -29,7 +29,8 @@
  *
  * Output (--out, default stdout): one JSON line per session, then a last
  * summary line with the merged histograms. Runs for --seconds (0: until
- * SIGINT/SIGTERM).
+ * SIGINT/SIGTERM). Pacing is also kept apart for a window the caller marks
+ * with SIGUSR1 (start) and SIGUSR2 (end): the benchmark's "every call up".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -113,6 +114,9 @@ static struct {
   uint64_t start_mono, ticks;
   uint8_t tone[FRAME];
   struct lm_hist pacing, egress, send_late;
+  struct lm_hist win_pacing;    /* between SIGUSR1 and SIGUSR2 */
+  bool in_window;
+  uv_signal_t win_sig[2];
   uint64_t sessions, sent, send_err, rx, seq_gaps, skipped, drops, responses, marked;
   bool stopping;
 } g = {.host = "127.0.0.1", .base = 40000, .count = 1, .idle_ms = 1000};
@@ -285,6 +289,8 @@ static void on_packet(struct port *p, const uint8_t *buf, size_t n, const struct
     if (ds == 1) {
       int64_t d = (int64_t)(arr_us - s->last_arr_us) - FRAME_US;
       lm_hist_add(&g.pacing, d < 0 ? -d : d);
+      if (g.in_window)
+        lm_hist_add(&g.win_pacing, d < 0 ? -d : d);
     }
   }
   int64_t off = ((int64_t)(arr_us - s->ref_us) + 10000) % FRAME_US;
@@ -458,7 +464,8 @@ static void report(void)
           "\"rx\":%llu,\"seq_gaps\":%llu,\"skipped\":%llu,\"drops\":%llu,\"responses\":%llu,"
           "\"marked_frames\":%llu,\"pacing_p99_us\":%lld,\"pacing_max_us\":%lld,"
           "\"egress_p99_us\":%lld,\"egress_max_us\":%lld,\"send_late_p99_us\":%lld,"
-          "\"send_late_max_us\":%lld,\"pacing\":",
+          "\"send_late_max_us\":%lld,\"window_pacing_p99_us\":%lld,"
+          "\"window_pacing_max_us\":%lld,\"window_pacing_n\":%llu,\"pacing\":",
           g.count, (unsigned long long)g.sessions, (unsigned long long)g.sent,
           (unsigned long long)g.send_err, (unsigned long long)g.rx,
           (unsigned long long)g.seq_gaps, (unsigned long long)g.skipped,
@@ -466,7 +473,9 @@ static void report(void)
           (unsigned long long)g.marked, (long long)lm_hist_quantile(&g.pacing, 0.99),
           (long long)g.pacing.max, (long long)lm_hist_quantile(&g.egress, 0.99),
           (long long)g.egress.max, (long long)lm_hist_quantile(&g.send_late, 0.99),
-          (long long)g.send_late.max);
+          (long long)g.send_late.max, (long long)lm_hist_quantile(&g.win_pacing, 0.99),
+          (long long)(g.win_pacing.n ? g.win_pacing.max : 0),
+          (unsigned long long)g.win_pacing.n);
   lm_hist_json(g.out, &g.pacing);
   fputs(",\"egress\":", g.out);
   lm_hist_json(g.out, &g.egress);
@@ -492,13 +501,19 @@ static void stop_all(void)
   uv_close((uv_handle_t *)&g.timer, NULL);
   uv_close((uv_handle_t *)&g.sig[0], NULL);
   uv_close((uv_handle_t *)&g.sig[1], NULL);
+  uv_close((uv_handle_t *)&g.win_sig[0], NULL);
+  uv_close((uv_handle_t *)&g.win_sig[1], NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
   (void)h;
-  (void)signum;
-  stop_all();
+  if (signum == SIGUSR1)
+    g.in_window = true;
+  else if (signum == SIGUSR2)
+    g.in_window = false;
+  else
+    stop_all();
 }
 
 static int open_port(struct port *p)
@@ -581,6 +596,11 @@ int main(int argc, char **argv)
   uv_signal_init(g.loop, &g.sig[1]);
   uv_signal_start(&g.sig[0], on_signal, SIGINT);
   uv_signal_start(&g.sig[1], on_signal, SIGTERM);
+  /* The benchmark marks its measuring window (every call up) with these. */
+  uv_signal_init(g.loop, &g.win_sig[0]);
+  uv_signal_init(g.loop, &g.win_sig[1]);
+  uv_signal_start(&g.win_sig[0], on_signal, SIGUSR1);
+  uv_signal_start(&g.win_sig[1], on_signal, SIGUSR2);
   g.start_mono = mono_us();
   uv_timer_init(g.loop, &g.timer);
   uv_timer_start(&g.timer, on_timer, 1, 1);
