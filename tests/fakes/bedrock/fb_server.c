@@ -261,10 +261,23 @@ static void on_inner(struct fbs *s, const uint8_t *p, size_t len)
     fbs_send_exception(s, "validationException", "input event is not a chunk");
     return;
   }
-  json_t *root = json_loadb((const char *)m.payload, m.payload_len, 0, NULL);
-  json_t *b = json_object_get(root, "bytes");
-  const char *b64 = json_string_value(b);
-  size_t bl = json_string_length(b), dl;
+  /* {"bytes":"<base64>"}: read in place; any other shape through jansson. */
+  json_t *root = NULL;
+  const char *b64 = NULL;
+  size_t bl = 0, dl;
+  static const char pre[] = "{\"bytes\":\"";
+  const char *pl = (const char *)m.payload;
+  if (m.payload_len > sizeof pre + 1 && memcmp(pl, pre, sizeof pre - 1) == 0 &&
+      memcmp(pl + m.payload_len - 2, "\"}", 2) == 0 &&
+      !memchr(pl + sizeof pre - 1, '"', m.payload_len - sizeof pre - 1)) {
+    b64 = pl + sizeof pre - 1;
+    bl = m.payload_len - (sizeof pre - 1) - 2;
+  } else {
+    root = json_loadb(pl, m.payload_len, 0, NULL);
+    json_t *b = json_object_get(root, "bytes");
+    b64 = json_string_value(b);
+    bl = json_string_length(b);
+  }
   uint8_t *dec = b64 ? malloc(b64_decoded_max(bl) + 1) : NULL;
   if (!dec || b64_decode(b64, bl, dec, b64_decoded_max(bl) + 1, &dl) < 0) {
     free(dec);
