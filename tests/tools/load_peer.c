@@ -335,12 +335,24 @@ static void on_packet(struct port *p, const uint8_t *buf, size_t n, const struct
   }
 }
 
+static void drain(struct port *p);
+
+/* Until a session latches, the port is watched; while one runs, it is read
+ * right after each of its sends (every 20 ms): kernel receive timestamps keep
+ * the arrival times exact, and 1,000 ports cost 50,000 wake-ups a second less. */
 static void on_readable(uv_poll_t *h, int status, int events)
 {
   struct port *p = h->data;
   (void)events;
   if (status < 0)
     return;
+  drain(p);
+  if (p->s.active && !g.stopping)
+    uv_poll_stop(&p->poll);
+}
+
+static void drain(struct port *p)
+{
   static uint8_t bufs[BATCH][2048];
   static char ctrl[BATCH][128];
   struct mmsghdr msgs[BATCH];
@@ -437,8 +449,10 @@ static void on_timer(uv_timer_t *t)
       continue;
     if (check_idle && now - s->last_rx_mono > (uint64_t)g.idle_ms * 1000) {
       end_session(p, "idle");
+      uv_poll_start(&p->poll, UV_READABLE, on_readable);
       continue;
     }
+    bool sent = false;
     /* At most two frames per tick: a peer that fell far behind skips
      * (like a real phone), it does not burst. */
     for (int k = 0; k < 2 && s->next_send_mono <= now + 500; k++) {
@@ -446,10 +460,13 @@ static void on_timer(uv_timer_t *t)
        * buffer late, and what it then conceals is the caller's loss. */
       lm_hist_add(&g.send_late, now > s->next_send_mono ? (int64_t)(now - s->next_send_mono) : 0);
       send_frame(p);
+      sent = true;
       s->next_send_mono += FRAME_US;
     }
     if (s->next_send_mono + FRAME_US <= now)
       s->next_send_mono = now + FRAME_US - (now - s->next_send_mono) % FRAME_US;
+    if (sent)
+      drain(p);
   }
   if (g.seconds > 0 && now - g.start_mono >= (uint64_t)(g.seconds * 1e6))
     stop_all();
