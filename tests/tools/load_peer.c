@@ -91,6 +91,10 @@ struct sess {
   size_t n_fake_ids;
   uint32_t drops0, drops;
   bool have_drops0;
+  /* frames this peer sent more than 15 ms late (runs of frame numbers): the
+   * gateway's jitter buffer may rightly have dropped them */
+  uint32_t (*late)[2];
+  size_t n_late, cap_late;
 };
 
 struct port {
@@ -204,6 +208,9 @@ static void end_session(struct port *p, const char *why)
           (long long)lm_hist_quantile(&eg, 0.99), (long long)(eg.n ? eg.max : 0));
   for (size_t i = 0; i < s->n_fake_ids; i++)
     fprintf(g.out, "%s%u", i ? "," : "", s->fake_ids[i]);
+  fputs("],\"late_frames\":[", g.out);
+  for (size_t i = 0; i < s->n_late; i++)
+    fprintf(g.out, "%s[%u,%u]", i ? "," : "", s->late[i][0], s->late[i][1]);
   fputs("],\"silences\":[", g.out);
   for (size_t i = 0; i < s->n_sil; i++)
     fprintf(g.out, "%s[%llu,%u]", i ? "," : "", (unsigned long long)s->sil[i].arr_us,
@@ -218,7 +225,8 @@ static void start_session(struct port *p, const struct sockaddr_in *from, uint32
   uint16_t *phase = s->phase;
   struct resp *resp = s->resp;
   struct sil *sil = s->sil;
-  size_t cr = s->cap_resp, cs = s->cap_sil;
+  uint32_t (*late)[2] = s->late;
+  size_t cr = s->cap_resp, cs = s->cap_sil, cl = s->cap_late;
   uint32_t drops = s->drops;
   bool have_drops = s->have_drops0;
   memset(s, 0, sizeof *s);
@@ -228,6 +236,8 @@ static void start_session(struct port *p, const struct sockaddr_in *from, uint32
   s->sil = sil;
   s->cap_resp = cr;
   s->cap_sil = cs;
+  s->late = late;
+  s->cap_late = cl;
   s->drops0 = s->drops = drops;
   s->have_drops0 = have_drops;
   s->active = true;
@@ -435,6 +445,24 @@ static void send_frame(struct port *p)
   s->frame_no++;
 }
 
+static void note_late(struct sess *s, uint32_t frame)
+{
+  if (s->n_late && s->late[s->n_late - 1][1] + 1 == frame) {
+    s->late[s->n_late - 1][1] = frame;
+    return;
+  }
+  if (s->n_late == s->cap_late) {
+    size_t nc = s->cap_late ? s->cap_late * 2 : 16;
+    void *q = realloc(s->late, nc * sizeof *s->late);
+    if (!q)
+      return;
+    s->late = q;
+    s->cap_late = nc;
+  }
+  s->late[s->n_late][0] = s->late[s->n_late][1] = frame;
+  s->n_late++;
+}
+
 static void stop_all(void);
 
 static void on_timer(uv_timer_t *t)
@@ -459,6 +487,8 @@ static void on_timer(uv_timer_t *t)
       /* Our own lateness: frames that leave late reach the gateway's jitter
        * buffer late, and what it then conceals is the caller's loss. */
       lm_hist_add(&g.send_late, now > s->next_send_mono ? (int64_t)(now - s->next_send_mono) : 0);
+      if (now > s->next_send_mono + 15000)
+        note_late(s, s->frame_no);
       send_frame(p);
       sent = true;
       s->next_send_mono += FRAME_US;
@@ -629,6 +659,7 @@ int main(int argc, char **argv)
     free(g.ports[i].s.phase);
     free(g.ports[i].s.resp);
     free(g.ports[i].s.sil);
+    free(g.ports[i].s.late);
   }
   free(g.ports);
   if (out)

@@ -428,22 +428,28 @@ def bargein_delays(fake_reports, peer_sessions):
 
 def caller_audio_check(fake_reports, peer_sessions):
     """Per caller session, the caller frames the fake heard over all of the
-    call's streams (renewals included). A frame never heard is either inside
-    one stream's span (the jitter buffer concealed it: it arrived late) or
+    call's streams (renewals included). A frame never heard was sent late by
+    the load generator itself, or is before the first one heard (the call's
+    start), inside one stream's span (the jitter buffer concealed it) or
     between two streams (a renewal lost it). Returns a dict of counts."""
     per = {}
     for r in fake_reports:
         for p in r.get("caller_sessions", []):
             per.setdefault(p["id"], []).append([tuple(x) for x in p["runs"]])
+    # Frames the load generator itself sent more than 15 ms late (its
+    # session id is port << 8 | session, like the marks): the jitter buffer
+    # may have dropped them wherever they fell.
+    late = {}
+    for s in peer_sessions:
+        late[(s["port"] << 8) | (s["sess"] & 0xFF)] = [tuple(x) for x in s.get("late_frames", [])]
     out = {"sessions": 0, "sessions_with_holes": 0, "missing_in_stream": 0,
-           "missing_at_renewal": 0, "missing_at_start": 0}
+           "missing_at_renewal": 0, "missing_at_start": 0, "missing_sent_late": 0}
     for cid, streams in per.items():
         out["sessions"] += 1
         spans = [(min(lo for lo, _ in rs), max(hi for _, hi in rs)) for rs in streams]
         runs = sorted(x for rs in streams for x in rs)
-        missing = []
-        if runs[0][0] > 0:
-            out["missing_at_start"] += runs[0][0]
+        lt = late.get(cid, [])
+        missing = list(range(0, runs[0][0]))
         hi = runs[0][1]
         for lo, h in runs[1:]:
             missing.extend(range(hi + 1, lo))
@@ -451,7 +457,11 @@ def caller_audio_check(fake_reports, peer_sessions):
         if missing:
             out["sessions_with_holes"] += 1
         for f in missing:
-            if any(a <= f <= b for a, b in spans):
+            if any(a - 2 <= f <= b + 2 for a, b in lt):
+                out["missing_sent_late"] += 1
+            elif f < runs[0][0]:
+                out["missing_at_start"] += 1
+            elif any(a <= f <= b for a, b in spans):
                 out["missing_in_stream"] += 1
             else:
                 out["missing_at_renewal"] += 1
