@@ -25,7 +25,8 @@
 struct rtps {
   uv_loop_t *loop;
   struct pacer *pacer;
-  uv_udp_t rtp, rtcp;
+  uv_udp_t rtp, rtcp;           /* rtp: bound and sent from; never recv_start'ed */
+  uv_poll_t rtp_poll;           /* RTP readable, until the jitter buffer runs */
   struct pacer_entry rx_tick, tx_tick;
   struct rtps_cbs cbs;
   void *arg;
@@ -52,6 +53,7 @@ struct rtps {
 
   struct rtps_stats st;
   bool sweeping;                /* RTP read on the jitter buffer's ticks */
+  bool poll_open;
   bool closing;
   int pending_closes;
   void (*closed_cb)(void *);
@@ -169,27 +171,25 @@ static void rx_datagram(struct rtps *s, const uint8_t *buf, ssize_t nread,
   jb_put(s->jb, &pkt, now_us / 1000);
 }
 
-/* Until the jitter buffer has a schedule, packets are read as they come.
- * From then on the port is swept on the buffer's own 20 ms ticks (rx_sweep):
- * no wake-up and no extra EAGAIN read per packet, one recvmmsg per tick, and
- * the kernel's receive timestamps keep the buffer's arrival times exact. */
-static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                   const struct sockaddr *addr, unsigned flags)
+static void rx_sweep(struct rtps *s, uint64_t now_us);
+
+/* Until the jitter buffer has a schedule, the RTP port is watched. From then
+ * on it is swept on the buffer's own 20 ms ticks (rx_sweep): no wake-up and
+ * no extra EAGAIN read per packet, one recvmmsg per tick. Every packet, the
+ * first included, carries the kernel's receive time (SO_TIMESTAMPNS), so the
+ * buffer's schedule is anchored where the caller's packets really arrive,
+ * even when the loop was busy setting up other calls. */
+static void on_rtp_readable(uv_poll_t *h, int status, int events)
 {
   struct rtps *s = h->data;
-  (void)flags;
-  if (nread <= 0 || !addr || s->closing)
+  (void)events;
+  if (status < 0 || s->closing)
     return;
-  rx_datagram(s, (const uint8_t *)buf->base, nread, addr, pacer_now_us());
+  rx_sweep(s, pacer_now_us());
   if (s->closing)
     return;
-  if (!s->sweeping && jb_next_due(s->jb) != UINT64_MAX) {
-    int fd, one = 1;
-    if (uv_fileno((uv_handle_t *)&s->rtp, &fd) == 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0 &&
-        uv_udp_recv_stop(&s->rtp) == 0)
-      s->sweeping = true;
-  }
+  if (!s->sweeping && jb_next_due(s->jb) != UINT64_MAX && uv_poll_stop(&s->rtp_poll) == 0)
+    s->sweeping = true;
   schedule_rx(s);
 }
 
@@ -364,9 +364,28 @@ static int bind_udp(uv_loop_t *loop, uv_udp_t *h, const char *addr, uint16_t por
     return rc;
   h->data = data;
   rc = uv_udp_bind(h, (const struct sockaddr *)&ss, 0);
-  if (rc == 0)
+  if (rc == 0 && cb)
     rc = uv_udp_recv_start(h, on_alloc, cb);
   return rc;
+}
+
+/* The RTP port is read with recvmmsg (rx_sweep), watched by a uv_poll until
+ * then: the uv_udp handle only binds and sends (uv_udp_try_send never
+ * registers its fd with the loop, so the two do not clash). */
+static int watch_rtp(uv_loop_t *loop, struct rtps *s)
+{
+  int fd, one = 1;
+  int rc = uv_fileno((uv_handle_t *)&s->rtp, &fd);
+  if (rc < 0)
+    return rc;
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+    return -errno;
+  rc = uv_poll_init_socket(loop, &s->rtp_poll, fd);
+  if (rc < 0)
+    return rc;
+  s->poll_open = true;
+  s->rtp_poll.data = s;
+  return uv_poll_start(&s->rtp_poll, UV_READABLE, on_rtp_readable);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -437,8 +456,10 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
                                                   : (uint16_t)(o->remote_port + 1));
   }
 
-  rc = bind_udp(loop, &s->rtp, o->local_addr, o->local_port, on_rtp, s);
+  rc = bind_udp(loop, &s->rtp, o->local_addr, o->local_port, NULL, s);
   int rc2 = bind_udp(loop, &s->rtcp, o->local_addr, (uint16_t)(o->local_port + 1), on_rtcp, s);
+  if (rc == 0 && rc2 == 0)
+    rc = watch_rtp(loop, s);
   if (rc < 0 || rc2 < 0) {
     /* Both handles were initialised by bind_udp unless the address itself was
      * bad, which parse_addr reports before uv_udp_init. */
@@ -449,7 +470,9 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
       return -EINVAL;
     }
     s->closing = true;
-    s->pending_closes = 2;
+    s->pending_closes = 2 + s->poll_open;
+    if (s->poll_open)
+      uv_close((uv_handle_t *)&s->rtp_poll, on_closed);
     uv_close((uv_handle_t *)&s->rtp, on_closed);
     uv_close((uv_handle_t *)&s->rtcp, on_closed);
     return rc < 0 ? rc : rc2;
@@ -521,7 +544,9 @@ void rtps_close(struct rtps *s, void (*closed_cb)(void *), void *arg)
       uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
     }
   }
-  s->pending_closes = 2;
+  s->pending_closes = 2 + s->poll_open;
+  if (s->poll_open)
+    uv_close((uv_handle_t *)&s->rtp_poll, on_closed);   /* before its fd's handle */
   uv_close((uv_handle_t *)&s->rtp, on_closed);
   uv_close((uv_handle_t *)&s->rtcp, on_closed);
 }

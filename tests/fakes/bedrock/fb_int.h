@@ -119,6 +119,8 @@ struct fbs {
   /* load benchmark (loadmark.h): caller marks heard, reply marks sent */
   uint64_t rx_us;               /* CLOCK_REALTIME µs the current DATA arrived */
   struct lm_hist *ingress;      /* caller mark → this fake, newest per event */
+  struct lm_hist *ingress_start;  /* the same, first 2 s of the audio block */
+  uint64_t audio_open_us;       /* when the audio block opened (realtime) */
   struct fbs_frames {
     uint32_t id;                /* the caller's (port << 8 | session) */
     uint32_t lo, hi;            /* current run of consecutive frame numbers */

@@ -413,7 +413,11 @@ static void scan_marks(struct fbs *s, const int16_t *pcm, size_t n)
   free(codes);
   if (!k)
     return;
-  if (!s->ingress && !(s->ingress = calloc(1, sizeof *s->ingress)))
+  /* The stream's first 2 s carry the caller audio buffered while it opened
+   * (replayed at once): their latency is the stream's set-up, kept apart. */
+  bool start = s->rx_us < s->audio_open_us + 2000000;
+  struct lm_hist **h = start ? &s->ingress_start : &s->ingress;
+  if (!*h && !(*h = calloc(1, sizeof **h)))
     return;
   size_t newest = 0;
   for (size_t i = 0; i < k; i++) {
@@ -421,7 +425,7 @@ static void scan_marks(struct fbs *s, const int16_t *pcm, size_t n)
     if (m[i].seq > m[newest].seq)
       newest = i;
   }
-  lm_hist_add(s->ingress, (int64_t)(s->rx_us - m[newest].t_us));
+  lm_hist_add(*h, (int64_t)(s->rx_us - m[newest].t_us));
 }
 
 static void on_audio(struct fbs *s, const char *b64, size_t bl)
@@ -630,6 +634,7 @@ void fbs_input(struct fbs *s, const char *json, size_t len)
       s->in_rate = (int)json_integer_value(json_object_get(ai, "sampleRateHertz"));
       snprintf(s->audio_content, sizeof s->audio_content, "%s", cn);
       s->in = FBS_AUDIO;
+      s->audio_open_us = lm_now_us();
     } else if (strcmp(type, "TOOL") == 0 && s->in == FBS_AUDIO) {
       const char *id = str(json_object_get(e, "toolResultInputConfiguration"), "toolUseId");
       if (!id || strcmp(id, s->tool_id) != 0 || s->rs != FBR_WAIT_TOOL) {

@@ -45,6 +45,8 @@ static void add_load_figures(struct fbs *s, json_t *r)
   json_object_set_new(r, "caller_sessions", peers);
   if (s->ingress)
     json_object_set_new(r, "ingress_us", hist_json(s->ingress));
+  if (s->ingress_start)
+    json_object_set_new(r, "ingress_start_us", hist_json(s->ingress_start));
   json_t *b = json_array();
   for (size_t i = 0; i < s->n_bargeins; i++)
     json_array_append_new(b, json_integer((json_int_t)s->bargeins_us[i]));

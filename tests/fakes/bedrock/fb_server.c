@@ -48,6 +48,7 @@ static void stream_free_cb(uv_handle_t *h)
   free(s->gaps);
   free(s->reply);
   free(s->ingress);
+  free(s->ingress_start);
   free(s->pend);
   free(s->bargeins_us);
   struct fb *f = s->f;
