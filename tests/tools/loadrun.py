@@ -176,8 +176,9 @@ class Rig:
     """Fake Bedrock + gateway + load-peer on loopback, in one work directory."""
 
     def __init__(self, build, work, calls, fake_script, gw_env=None, peer_count=None, nice=0,
-                 rt=False):
+                 rt=False, gateway=None):
         self.build = build
+        self.gateway = gateway or f"{build}/gateway/nova-gateway"
         self.nice = nice
         self.rt = rt and shutil.which("chrt") and os.geteuid() == 0
         self.work = work
@@ -237,7 +238,7 @@ class Rig:
             "CALL_RECORDS_DIR": os.path.join(self.work, "calls"),
         })
         env.update(self.gw_env)
-        self._spawn("gateway", fifo(5) + [f"{b}/gateway/nova-gateway"], env=env)
+        self._spawn("gateway", fifo(5) + [self.gateway], env=env)
         wait_tcp(self.admin)
         wait_ready(self.admin)
         # The callers run SCHED_FIFO when allowed: a caller frame sent late
