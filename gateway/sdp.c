@@ -205,6 +205,12 @@ int sdp_decode(const char *buf, size_t len, struct sdp_session *out, const char 
       *reason = "line is not <type>=<value>";
       return NV_EPROTO;
     }
+    /* RFC 4566 text never holds NUL; a token with one would be copied
+     * short and echoed into our answer as an empty field. */
+    if (memchr(p, '\0', (size_t)(le - p))) {
+      *reason = "NUL byte in a line";
+      return NV_EPROTO;
+    }
     char type = p[0];
     const char *v = p + 2;
     size_t n = (size_t)(le - v);

@@ -46,7 +46,8 @@ struct sdp_session {
 };
 
 /* Parse a body. Returns 0, or NV_EPROTO with *reason (static text) for a
- * body that is not SDP (missing v=/o=/m=, bad m= line, bad c= line). */
+ * body that is not SDP (missing v=/o=/m=, bad m= line, bad c= line, a NUL
+ * byte in any line). */
 int sdp_decode(const char *buf, size_t len, struct sdp_session *out,
               const char **reason);
 
