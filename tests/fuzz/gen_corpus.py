@@ -294,6 +294,15 @@ def gen_sdp():
           "m=application 9 UDP/BFCP *\r\n")
     write("sdp", "many-media", base + "".join("m=audio %d RTP/AVP 0\r\n" % (4000 + 2 * i)
                                               for i in range(10)))
+    cm = "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+    write("sdp", "savp-crypto-suites", base + "m=audio 4000 RTP/SAVP 0 101\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n"
+          "a=crypto:1 AES_CM_128_HMAC_SHA1_32 " + cm + "|2^20|1:4\r\n"
+          "a=crypto:2 AES_CM_128_HMAC_SHA1_80 " + cm + " KDR=0 WSH=128\r\n"
+          "a=crypto:3 AEAD_AES_128_GCM inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHA==\r\n"
+          "a=crypto:4 F8_128_HMAC_SHA1_80 " + cm + "\r\n")
+    write("sdp", "avp-then-savp", base + "m=audio 4000 RTP/AVP 8\r\n"
+          "m=audio 4002 RTP/SAVP 0\r\na=crypto:7 AES_CM_128_HMAC_SHA1_80 " + cm + "\r\n")
 
 
 # ---- tool_args -------------------------------------------------------------
