@@ -60,6 +60,12 @@ int gw_metrics_init(struct gw_metrics *m)
   m->tokens_in = CHILD(metrics_counter_new("nova_tokens_input_total", "Input tokens", NULL));
   m->tokens_out = CHILD(metrics_counter_new("nova_tokens_output_total", "Output tokens", NULL));
   m->tool_calls = metrics_counter_new("nova_tool_calls_total", "Tool calls, by tool", "tool");
+  m->srtp_auth_failed = CHILD(metrics_counter_new(
+      "nova_srtp_auth_failures_total",
+      "SRTP/SRTCP packets dropped because their authentication tag was wrong", NULL));
+  m->srtp_replayed = CHILD(metrics_counter_new(
+      "nova_srtp_replayed_packets_total",
+      "SRTP/SRTCP packets dropped as replays or older than the replay window", NULL));
   if (!m->active_calls || !m->calls || !m->nova_errors || !m->tool_calls)
     return -ENOMEM;
   return 0;

@@ -38,6 +38,8 @@ struct gw_metrics {
   struct metric_child *nova_turn_ms;  /* histogram: caller stops → reply starts */
   struct metric_child *tokens_in, *tokens_out;
   struct metric *tool_calls;        /* by name */
+  /* SRTP/SRTCP packets dropped before any decoding (security, live). */
+  struct metric_child *srtp_auth_failed, *srtp_replayed;
 };
 
 struct gw {

@@ -2,6 +2,7 @@
 #include "gateway/rtp_session.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -10,9 +11,11 @@
 #include "codecs/g711.h"
 #include "codecs/rtcp.h"
 #include "codecs/rtp.h"
+#include "codecs/srtp.h"
 #include "gateway/pacer.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 
 #define FRAME_SAMPLES 160
 #define FRAME_US 20000
@@ -47,6 +50,11 @@ struct rtps {
   bool timed_out;
   uint64_t sr_ntp_base_us;
 
+  /* SRTP: one session per direction, and the keys they were made from. */
+  struct srtp *srtp_tx, *srtp_rx;
+  struct sdes_crypto key_tx, key_rx;
+  struct metric_child *m_auth_failed, *m_replayed;
+
   struct rtps_stats st;
   bool closing;
   int pending_closes;
@@ -75,6 +83,43 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
   const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
   return x->sin6_port == y->sin6_port &&
          memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+/* The same host, any port (RTCP may come from another port than RTP). */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+  if (a->ss_family != b->sa_family)
+    return false;
+  if (b->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+  return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                sizeof(struct in6_addr)) == 0;
+}
+
+/* May this source become the latched one? */
+static bool latch_ok(const struct rtps *s, const struct sockaddr *addr)
+{
+  (void)s;
+  (void)addr;
+  return true;
+}
+
+/* An SRTP/SRTCP packet that did not unprotect: counted, never decoded. */
+static void srtp_dropped(struct rtps *s, int rc)
+{
+  if (rc == NV_ESIGNATURE) {
+    s->st.rx_srtp_auth_failed++;
+    if (s->m_auth_failed)
+      metrics_add(s->m_auth_failed, 1);
+  } else if (rc == SRTP_EREPLAY) {
+    s->st.rx_srtp_replayed++;
+    if (s->m_replayed)
+      metrics_add(s->m_replayed, 1);
+  } else {
+    s->st.rx_bad++;
+  }
 }
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
@@ -132,22 +177,34 @@ static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   if (nread <= 0 || !addr || s->closing)
     return;
   uint64_t now_us = pacer_now_us();
+  uint8_t *data = (uint8_t *)buf->base;
+  size_t len = (size_t)nread;
+  /* Symmetric RTP: the first valid packet's source is where the caller really
+   * is (NAT); packets from anywhere else are counted and ignored — before
+   * any work is spent on them. */
+  if (s->latched ? !same_addr(&s->remote, addr) : !latch_ok(s, addr)) {
+    s->st.rx_foreign++;
+    return;
+  }
+  if (s->srtp_rx) {
+    int n = srtp_rtp_unprotect(s->srtp_rx, data, len);
+    if (n < 0) {
+      srtp_dropped(s, n);
+      return;
+    }
+    len = (size_t)n;
+  }
   struct rtp_pkt pkt;
-  if (rtp_parse((const uint8_t *)buf->base, (size_t)nread, &pkt, NULL) < 0) {
+  if (rtp_parse(data, len, &pkt, NULL) < 0) {
     s->st.rx_bad++;
     return;
   }
-  /* Symmetric RTP: the first valid packet's source is where the caller really
-   * is (NAT); packets from anywhere else are counted and ignored. */
   if (!s->latched) {
     memcpy(&s->remote, addr, addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                                         : sizeof(struct sockaddr_in6));
     s->have_remote = s->latched = true;
     s->remote_rtcp = s->remote;
     set_port(&s->remote_rtcp, (uint16_t)(get_port(&s->remote) + 1));
-  } else if (!same_addr(&s->remote, addr)) {
-    s->st.rx_foreign++;
-    return;
   }
   s->st.rx_packets++;
   s->st.rx_bytes += (uint64_t)nread;
@@ -175,11 +232,24 @@ static void on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 {
   struct rtps *s = h->data;
   (void)flags;
-  (void)addr;
-  if (nread <= 0 || s->closing)
+  if (nread <= 0 || !addr || s->closing)
     return;
+  uint8_t *data = (uint8_t *)buf->base;
+  size_t len = (size_t)nread;
+  if (s->latched ? !same_host(&s->remote, addr) : !latch_ok(s, addr)) {
+    s->st.rx_foreign++;
+    return;
+  }
+  if (s->srtp_rx) {
+    int n = srtp_rtcp_unprotect(s->srtp_rx, data, len);
+    if (n < 0) {
+      srtp_dropped(s, n);
+      return;
+    }
+    len = (size_t)n;
+  }
   struct rtcp_info info;
-  if (rtcp_parse((const uint8_t *)buf->base, (size_t)nread, &info, NULL) < 0) {
+  if (rtcp_parse(data, len, &info, NULL) < 0) {
     s->st.rx_bad++;
     return;
   }
@@ -198,9 +268,20 @@ static void rx_tick(struct pacer_entry *e, uint64_t now_us)
   schedule_rx(s);
 }
 
+/* Protect (SRTCP) and send an RTCP packet of n bytes built in buf[cap]. */
+static void send_rtcp_pkt(struct rtps *s, uint8_t *buf, int n, size_t cap)
+{
+  if (s->srtp_tx && (n = srtp_rtcp_protect(s->srtp_tx, buf, (size_t)n, cap)) < 0) {
+    s->st.tx_errors++;
+    return;
+  }
+  uv_buf_t b = uv_buf_init((char *)buf, (unsigned)n);
+  uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
+}
+
 static void send_rtcp(struct rtps *s, uint64_t now_us)
 {
-  uint8_t out[256];
+  uint8_t out[256 + SRTP_MAX_OVERHEAD];
   struct rtcp_rb rb;
   struct rtcp_sr sr = {
     .ssrc = s->ssrc,
@@ -220,14 +301,14 @@ static void send_rtcp(struct rtps *s, uint64_t now_us)
     rtcp_report_block(&s->rx, now_us, &rb);
     nrb = 1;
   }
-  int n = rtcp_build_sr(out, sizeof out, &sr, &rb, nrb);
+  const size_t room = sizeof out - SRTP_MAX_OVERHEAD;
+  int n = rtcp_build_sr(out, room, &sr, &rb, nrb);
   if (n < 0)
     return;
-  int m = rtcp_build_sdes_cname(out + n, sizeof out - (size_t)n, s->ssrc, "nova-gateway");
+  int m = rtcp_build_sdes_cname(out + n, room - (size_t)n, s->ssrc, "nova-gateway");
   if (m > 0)
     n += m;
-  uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-  uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
+  send_rtcp_pkt(s, out, n, sizeof out);
 }
 
 static void tx_tick(struct pacer_entry *e, uint64_t now_us)
@@ -238,7 +319,7 @@ static void tx_tick(struct pacer_entry *e, uint64_t now_us)
     return;
   if (po_tick(s->po, now_us, &f) == 0) {
     if (s->send && s->have_remote) {
-      uint8_t pkt[RTP_HDR_MIN + FRAME_SAMPLES];
+      uint8_t pkt[RTP_HDR_MIN + FRAME_SAMPLES + SRTP_MAX_OVERHEAD];
       struct rtp_pkt h = {
         .marker = f.marker, .pt = s->pt, .seq = s->seq++, .ts = f.ts, .ssrc = s->ssrc,
       };
@@ -246,8 +327,12 @@ static void tx_tick(struct pacer_entry *e, uint64_t now_us)
       if (hl > 0) {
         /* Encode straight into the packet: no intermediate buffer. */
         g711_encode(s->law, f.pcm, pkt + hl, FRAME_SAMPLES);
-        uv_buf_t b = uv_buf_init((char *)pkt, (unsigned)(hl + FRAME_SAMPLES));
-        int rc = uv_udp_try_send(&s->rtp, &b, 1, (const struct sockaddr *)&s->remote);
+        int len = hl + FRAME_SAMPLES;
+        if (s->srtp_tx)
+          len = srtp_rtp_protect(s->srtp_tx, pkt, (size_t)len, sizeof pkt);
+        uv_buf_t b = uv_buf_init((char *)pkt, len > 0 ? (unsigned)len : 0);
+        int rc = len > 0 ? uv_udp_try_send(&s->rtp, &b, 1, (const struct sockaddr *)&s->remote)
+                         : len;
         if (rc < 0) {
           s->st.tx_errors++;
         } else {
@@ -298,6 +383,15 @@ static int bind_udp(uv_loop_t *loop, uv_udp_t *h, const char *addr, uint16_t por
   return rc;
 }
 
+static void free_srtp(struct rtps *s)
+{
+  srtp_free(s->srtp_tx);
+  srtp_free(s->srtp_rx);
+  s->srtp_tx = s->srtp_rx = NULL;
+  sdes_wipe(&s->key_tx);
+  sdes_wipe(&s->key_rx);
+}
+
 static void on_closed(uv_handle_t *h)
 {
   struct rtps *s = h->data;
@@ -307,6 +401,7 @@ static void on_closed(uv_handle_t *h)
   void *arg = s->closed_arg;
   jb_free(s->jb);
   po_free(s->po);
+  free_srtp(s);
   free(s);
   if (cb)
     cb(arg);
@@ -329,6 +424,8 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
   s->law = o->pt == 0 ? G711_ULAW : G711_ALAW;
   s->send = o->send;
   s->media_timeout_ms = o->media_timeout_ms;
+  s->m_auth_failed = o->srtp_auth_failed;
+  s->m_replayed = o->srtp_replayed;
   s->last_rx_us = pacer_now_us();
   pacer_entry_init(&s->rx_tick, rx_tick);
   pacer_entry_init(&s->tx_tick, tx_tick);
@@ -350,9 +447,12 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
   int rc = jb_new(&s->jb, &jo);
   if (rc == 0)
     rc = po_new(&s->po, &po);
+  if (rc == 0 && (o->srtp_tx || o->srtp_rx))
+    rc = rtps_set_srtp(s, o->srtp_tx, o->srtp_rx);
   if (rc < 0) {
     jb_free(s->jb);
     po_free(s->po);
+    free_srtp(s);
     free(s);
     return rc;
   }
@@ -372,6 +472,7 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
     if (rc == -EINVAL || rc2 == -EINVAL) {
       jb_free(s->jb);
       po_free(s->po);
+      free_srtp(s);
       free(s);
       return -EINVAL;
     }
@@ -412,6 +513,50 @@ void rtps_set_remote(struct rtps *s, const char *addr, uint16_t port, uint16_t r
   s->latched = false;
 }
 
+static bool same_key(const struct sdes_crypto *a, const struct sdes_crypto *b)
+{
+  return a->suite == b->suite && a->mki_len == b->mki_len && a->mki == b->mki &&
+         CRYPTO_memcmp(a->key, b->key, sizeof a->key) == 0;
+}
+
+static int open_srtp(const struct sdes_crypto *c, enum srtp_dir dir, struct srtp **out)
+{
+  struct srtp_policy pol;
+  sdes_policy(c, dir, &pol);
+  return srtp_new(out, &pol);
+}
+
+int rtps_set_srtp(struct rtps *s, const struct sdes_crypto *tx, const struct sdes_crypto *rx)
+{
+  if (!tx != !rx)
+    return -EINVAL;
+  if (!tx) {
+    free_srtp(s);
+    return 0;
+  }
+  bool new_tx = !s->srtp_tx || !same_key(&s->key_tx, tx);
+  bool new_rx = !s->srtp_rx || !same_key(&s->key_rx, rx);
+  struct srtp *t = NULL, *r = NULL;
+  int rc = new_tx ? open_srtp(tx, SRTP_DIR_TX, &t) : 0;
+  if (rc == 0 && new_rx)
+    rc = open_srtp(rx, SRTP_DIR_RX, &r);
+  if (rc < 0) {
+    srtp_free(t);
+    return rc;
+  }
+  if (new_tx) {
+    srtp_free(s->srtp_tx);
+    s->srtp_tx = t;
+    s->key_tx = *tx;
+  }
+  if (new_rx) {
+    srtp_free(s->srtp_rx);
+    s->srtp_rx = r;
+    s->key_rx = *rx;
+  }
+  return 0;
+}
+
 int rtps_play(struct rtps *s, const int16_t *pcm, size_t n) { return po_push(s->po, pcm, n); }
 void rtps_begin_response(struct rtps *s) { po_begin_response(s->po); }
 void rtps_flush(struct rtps *s, struct po_flush_report *r) { po_flush(s->po, r); }
@@ -438,12 +583,10 @@ void rtps_close(struct rtps *s, void (*closed_cb)(void *), void *arg)
   pacer_cancel(s->pacer, &s->rx_tick);
   pacer_cancel(s->pacer, &s->tx_tick);
   if (s->have_remote) {
-    uint8_t out[64];
-    int n = rtcp_build_bye(out, sizeof out, s->ssrc);
-    if (n > 0) {
-      uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-      uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
-    }
+    uint8_t out[64 + SRTP_MAX_OVERHEAD];
+    int n = rtcp_build_bye(out, 64, s->ssrc);
+    if (n > 0)
+      send_rtcp_pkt(s, out, n, sizeof out);
   }
   s->pending_closes = 2;
   uv_close((uv_handle_t *)&s->rtp, on_closed);

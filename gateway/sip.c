@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "codecs/sdes.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -57,6 +59,18 @@ struct call *sip_agent_call_find(struct sip_agent *agent, uint64_t serial)
   return NULL;
 }
 
+int sip__request_source(struct sip_agent *agent, struct sockaddr_storage *ss)
+{
+  msg_t *msg = agent->nua ? nua_current_request(agent->nua) : NULL;
+  su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+  memset(ss, 0, sizeof *ss);
+  if (!ai || !ai->ai_addr || ai->ai_addrlen > sizeof *ss ||
+      (ai->ai_addr->sa_family != AF_INET && ai->ai_addr->sa_family != AF_INET6))
+    return -ENOENT;
+  memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+  return 0;
+}
+
 /* --- sofia's own log lines, into ours ------------------------------------ */
 
 static char sofia_line[4096];
@@ -73,6 +87,9 @@ static void sofia_logger(void *stream, const char *fmt, va_list ap)
     return;
   while (sofia_len > 0 && (sofia_line[sofia_len - 1] == '\n' || sofia_line[sofia_len - 1] == '\r'))
     sofia_line[--sofia_len] = '\0';
+  /* Message traces (DEBUG_SIP, TPORT_LOG) carry SDP bodies: mask the SRTP
+   * keys of a=crypto lines before anything is written. */
+  sdes_redact(sofia_line, sofia_len);
   if (sofia_len > 0)
     log_debug("sofia: %s", sofia_line);
   sofia_len = 0;
