@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# e2e security tests: the real nova-gateway, the fake Bedrock, and callers of
+# our own — sip_tls_ua.py (SIP over TLS or UDP, SAVP or AVP offers) with
+# rtp-peer for the media (SRTP when the answer is SAVP).
+#
+# usage: sec_test.sh <case>      (cases: see the `case` at the bottom)
+# env:   NOVA_BUILDDIR, NOVA_SRCDIR (meson's test_env); KEEP_WORK=1 keeps logs.
+set -u
+CASE=$1
+BUILD=${NOVA_BUILDDIR:?}
+SRC=${NOVA_SRCDIR:?}
+HERE=$SRC/tests/e2e/sec
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/nova-e2e-sec-$CASE.XXXXXX")
+# shellcheck source=tests/e2e/lib.sh
+. "$SRC/tests/e2e/lib.sh"
+PKI=$BUILD/tests/fakes/common
+UA=$HERE/sip_tls_ua.py
+PEER=$BUILD/tests/tools/rtp-peer
+
+cleanup() {
+  e2e_cleanup
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+failed=0
+fail() {
+  local f
+  echo "FAIL [$CASE]: $*"
+  for f in "$WORK"/gateway.log "$WORK"/ua*.err "$WORK"/fake-bedrock.log; do
+    [ -s "$f" ] || continue
+    echo "--- $f (last 30 lines)"; tail -n 30 "$f"
+  done
+  exit 1
+}
+ok() { echo "ok - $1"; }
+# check NAME PY-EXPR: a Python expression over d (the JSON object in $J).
+check() {
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+    "$J" "$2" && ok "$1" || { echo "not ok - $1 ($2) in $J"; failed=1; }
+}
+
+# metric ADMIN_PORT NAME: the sample's value, "absent", or "unreachable".
+metric() {
+  curl -s -m 5 -f "http://127.0.0.1:$1/metrics" |
+    awk -v k="$2" '$1 == k { v = $2 } END { print (NR == 0 ? "unreachable" : v == "" ? "absent" : v) }'
+}
+
+read -r SIP TLS BEDROCK ADMIN <<<"$(e2e_ports 4)"
+sox -q -n -r 16000 -b 16 -c 1 "$WORK/reply.wav" synth 1.5 sine 660 vol 0.5
+sox -q -n -r 8000 -b 16 -c 1 "$WORK/caller.wav" synth 4 sine 1000 vol 0.5
+
+# start MODE [VAR=value...]: fake Bedrock and the gateway with a TLS listener.
+start() {
+  local mode=$1; shift
+  e2e_fake_bedrock "$BEDROCK" --reply-wav "$WORK/reply.wav" || fail "fake Bedrock did not start"
+  e2e_gateway "$SIP" "$BEDROCK" "$ADMIN" SRTP_MODE="$mode" \
+    SIP_TLS_LISTEN="127.0.0.1:$TLS" SIP_TLS_CERT="$PKI/test-server.pem" \
+    SIP_TLS_KEY="$PKI/test-server.key" SIP_TLS_CA="$PKI/test-ca.pem" "$@" ||
+    fail "the gateway did not start"
+}
+
+# ua NAME [args...]: one call; its JSON line in $J, the peer's in $WORK/NAME.peer.
+ua() {
+  local name=$1; shift
+  J=$(python3 "$UA" --port "$TLS" --ca "$PKI/test-ca.pem" --rtp-port "$(e2e_rtp_port)" \
+        --peer "$PEER" --peer-out "$WORK/$name.peer" --keys-out "$WORK/keys.txt" "$@" \
+        2>"$WORK/ua-$name.err") || fail "the UA failed: $(tail -n 5 "$WORK/ua-$name.err")"
+  echo "# $name: $J"
+}
+
+peer_json() { grep '"stream"' "$WORK/$1.peer"; }
+
+# srtp_call SUITES EXPECT_SUITE SECONDS BAD_TAGS: a full SRTP call over TLS.
+srtp_call() {
+  local suites=$1 want=$2 secs=$3 bad=$4 before after
+  before=$(metric "$ADMIN" nova_srtp_auth_failures_total)
+  ua call --suites "$suites" --seconds "$secs" \
+    --peer-arg=--wav --peer-arg="$WORK/caller.wav" --peer-arg=--bad-tags --peer-arg="$bad"
+  check "200 over TLS 1.2+" "d['status'] == 200 and d['tls_version'] in ('TLSv1.2', 'TLSv1.3')"
+  check "answered RTP/SAVP with one a=crypto line" \
+    "d['answer_proto'] == 'RTP/SAVP' and d['crypto_lines'] == 1"
+  check "the gateway chose $want" "d['suite'] == '$want'"
+  check "BYE answered 200" "d['bye_status'] == 200"
+  J=$(peer_json call)
+  echo "# peer: $J"
+  check "the caller latched and received SRTP that all authenticated" \
+    "d['latched'] and d['srtp'] and d['rx_packets'] >= $secs * 50 - 25 and d['srtp_rx_failed'] == 0"
+  check "the caller heard the reply (660 Hz) after decrypting it" \
+    "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4"
+  check "the caller sent $bad packets with a broken tag" "d['bad_tags_sent'] == $bad"
+  sleep 1
+  local report
+  report=$(ls "$WORK"/stream-*.json 2>/dev/null | tail -n 1)
+  [ -n "$report" ] || fail "the fake wrote no stream report"
+  J=$(cat "$report")
+  check "the fake heard ~$secs s of the caller's 1 kHz tone through SRTP" \
+    "abs(d['audio']['dominant_hz'] - 1000) < 30 and d['audio']['seconds'] > $secs - 1.5"
+  after=$(metric "$ADMIN" nova_srtp_auth_failures_total)
+  [ "$(python3 -c "print(int(float('$after') - float('$before')))")" = "$bad" ] &&
+    ok "nova_srtp_auth_failures_total counted the $bad broken tags ($before -> $after)" ||
+    { echo "not ok - auth failures went $before -> $after, want +$bad"; failed=1; }
+  grep -q "srtp $want" "$WORK/gateway.log" && ok "the gateway logged the suite" ||
+    { echo "not ok - no 'srtp $want' in the gateway log"; failed=1; }
+}
+
+# No key of the call may appear in the gateway's log.
+no_keys_in_log() {
+  local k n=0
+  while read -r k; do
+    [ -n "$k" ] || continue
+    n=$((n + 1))
+    if grep -qF -- "$k" "$WORK/gateway.log"; then
+      echo "not ok - an SRTP key is in the gateway log"; failed=1; return
+    fi
+  done <"$WORK/keys.txt"
+  [ "$n" -gt 0 ] && ok "none of the call's $n SRTP keys is in the gateway log (DEBUG_SIP on)"
+}
+
+case "$CASE" in
+srtp_tls)
+  # An SBC-like offer: three suites, the strongest last; DEBUG_SIP traces
+  # every message (with the a=crypto lines) into the log.
+  start required DEBUG_SIP=1 LOG_LEVEL=debug
+  srtp_call AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80,AEAD_AES_128_GCM \
+    AEAD_AES_128_GCM 6 25
+  # TLS below 1.2 is refused (the client even lowers its own security level).
+  for v in tls1 tls1_1; do
+    if echo | OPENSSL_CONF=/dev/null timeout 5 openssl s_client -connect "127.0.0.1:$TLS" \
+         -"$v" -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 | grep -q "^New, TLS"; then
+      echo "not ok - the TLS listener accepted $v"; failed=1
+    else
+      ok "the TLS listener refuses $v"
+    fi
+  done
+  grep -q 'inline:\*\*\*\*' "$WORK/gateway.log" && ok "SIP traces show a=crypto masked" ||
+    { echo "not ok - no masked a=crypto line in the SIP trace"; failed=1; }
+  no_keys_in_log ;;
+srtp_tls_cm80)
+  start optional
+  srtp_call AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_80 4 10 ;;
+srtp_tls_cm32)
+  start optional
+  srtp_call AES_CM_128_HMAC_SHA1_32 AES_CM_128_HMAC_SHA1_32 4 10 ;;
+required_plain_488)
+  start required
+  ua plain --plain --seconds 1
+  check "SRTP_MODE=required answers a plain RTP/AVP offer with 488" "d['status'] == 488"
+  grep -q "plain RTP/AVP offered but SRTP_MODE is required" "$WORK/gateway.log" &&
+    ok "the refusal says why" || { echo "not ok - no reason in the log"; failed=1; } ;;
+off_savp_488)
+  start off
+  ua savp --seconds 1
+  check "SRTP_MODE=off answers an RTP/SAVP offer with 488" "d['status'] == 488" ;;
+required_udp_488)
+  start required
+  J=$(python3 "$UA" --transport udp --port "$SIP" --rtp-port "$(e2e_rtp_port)" --seconds 1 \
+        2>"$WORK/ua-udp.err") || fail "the UA failed"
+  check "SRTP_MODE=required refuses SDES keys sent over clear UDP SIP (488)" \
+    "d['status'] == 488"
+  grep -q "SRTP keys offered over unencrypted SIP" "$WORK/gateway.log" &&
+    ok "the refusal says why" || { echo "not ok - no reason in the log"; failed=1; } ;;
+optional_plain)
+  # optional: a plain offer is answered in kind and the call works in clear.
+  start optional
+  ua plain --plain --seconds 3 --peer-arg=--wav --peer-arg="$WORK/caller.wav"
+  check "SRTP_MODE=optional answers RTP/AVP in kind" \
+    "d['status'] == 200 and d['answer_proto'] == 'RTP/AVP' and d['crypto_lines'] == 0"
+  J=$(peer_json plain)
+  check "plain media flows both ways" "not d['srtp'] and abs(d['dominant_hz'] - 660) < 25" ;;
+*)
+  echo "unknown case $CASE"; exit 2 ;;
+esac
+
+kill -TERM "$E2E_GW_PID" 2>/dev/null
+wait "$E2E_GW_PID" 2>/dev/null
+grep -q "runtime error\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer" "$WORK/gateway.log" &&
+  { echo "not ok - sanitizer report"; failed=1; }
+[ $failed -eq 0 ] || fail "see above"
+echo "PASS [$CASE]"
