@@ -14,6 +14,7 @@
 #include "gateway/pacer.h"
 #include "gateway/rtp_session.h"
 #include "gateway/s2s.h"
+#include "gateway/sip.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -443,6 +444,8 @@ int bridge_new_call(struct call *call, void *arg)
     .srtp_rx = m->srtp ? &m->srtp_rx : NULL,
     .srtp_auth_failed = gw->m.srtp_auth_failed,
     .srtp_replayed = gw->m.srtp_replayed,
+    .signal_addr = m->signal_addr,
+    .allow = gw->sip ? sip_agent_allowlist(gw->sip) : NULL,
   };
   static const struct rtps_cbs cbs = {
     .audio_cb = on_caller_audio,

@@ -12,6 +12,7 @@
 #include "codecs/rtcp.h"
 #include "codecs/rtp.h"
 #include "codecs/srtp.h"
+#include "gateway/netacl.h"
 #include "gateway/pacer.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -32,6 +33,10 @@ struct rtps {
 
   struct sockaddr_storage remote, remote_rtcp;
   bool have_remote, latched, send;
+  /* Where latching may come from: the SDP address, the INVITE's source. */
+  struct sockaddr_storage sdp_addr, signal_addr;
+  bool have_sdp_addr, have_signal_addr;
+  const struct netacl *allow;
   uint8_t pt;
   int te_pt;
   enum g711_law law;
@@ -98,12 +103,32 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b
                 sizeof(struct in6_addr)) == 0;
 }
 
-/* May this source become the latched one? */
+/* May this source become the latched one? Its network must be the SDP
+ * address's or the INVITE source's (/24, /64), or on the SIP allowlist. */
 static bool latch_ok(const struct rtps *s, const struct sockaddr *addr)
 {
-  (void)s;
-  (void)addr;
-  return true;
+  bool acl = s->allow && s->allow->n > 0;
+  if (!s->have_sdp_addr && !s->have_signal_addr && !acl)
+    return true;
+  if (s->have_sdp_addr && netacl_same_net((const struct sockaddr *)&s->sdp_addr, addr, 24, 64))
+    return true;
+  if (s->have_signal_addr &&
+      netacl_same_net((const struct sockaddr *)&s->signal_addr, addr, 24, 64))
+    return true;
+  return acl && netacl_match(s->allow, addr);
+}
+
+/* Remember a usable SDP address (not the 0.0.0.0 / :: of a hold). */
+static void note_sdp_addr(struct rtps *s, const struct sockaddr_storage *ss)
+{
+  static const uint8_t zero[16];
+  const void *a = ss->ss_family == AF_INET
+                      ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+                      : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+  if (memcmp(a, zero, ss->ss_family == AF_INET ? 4 : 16) == 0)
+    return;
+  s->sdp_addr = *ss;
+  s->have_sdp_addr = true;
 }
 
 /* An SRTP/SRTCP packet that did not unprotect: counted, never decoded. */
@@ -456,8 +481,12 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
     free(s);
     return rc;
   }
+  s->allow = o->allow;
+  if (o->signal_addr && *o->signal_addr && parse_addr(o->signal_addr, 0, &s->signal_addr) == 0)
+    s->have_signal_addr = true;
   if (o->remote_addr && *o->remote_addr && o->remote_port &&
       parse_addr(o->remote_addr, o->remote_port, &s->remote) == 0) {
+    note_sdp_addr(s, &s->remote);
     s->have_remote = true;
     s->remote_rtcp = s->remote;
     set_port(&s->remote_rtcp, o->remote_rtcp_port ? o->remote_rtcp_port
@@ -503,6 +532,7 @@ void rtps_set_remote(struct rtps *s, const char *addr, uint16_t port, uint16_t r
     s->last_rx_us = pacer_now_us();   /* the timeout restarts when hold ends */
   if (!addr || !*addr || !port || parse_addr(addr, port, &ss) < 0)
     return;
+  note_sdp_addr(s, &ss);
   if (s->have_remote && same_addr(&s->remote, (const struct sockaddr *)&ss))
     return;
   /* A new address from signalling: send there and latch again. */

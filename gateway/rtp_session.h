@@ -9,6 +9,11 @@
  * PCM16, any amount) and leaves one 20 ms RTP packet per tick on the
  * session's phase of the pacer.
  *
+ * Latching is restricted to the far end's network: the first packet may
+ * come from the same /24 (IPv4) or /64 (IPv6) as the SDP address or the
+ * INVITE's source, or from SIP_ALLOW_CIDRS; anything else is foreign. With
+ * none of the three known, any source may latch (plain symmetric RTP).
+ *
  * SRTP (RTP/SAVP with SDES keys): every packet in is authenticated and
  * replay-checked before anything else looks at it (latching, parsing, DTMF,
  * the jitter buffer); failures are counted and dropped, never decoded. Every
@@ -32,6 +37,7 @@
 #include "codecs/sdes.h"
 
 struct metric_child;
+struct netacl;
 struct pacer;
 struct rtps;
 
@@ -65,6 +71,11 @@ struct rtps_opts {
   /* RTP/SAVP: our key (what we send) and the far end's; both or neither,
    * copied. NULL: plain RTP. */
   const struct sdes_crypto *srtp_tx, *srtp_rx;
+  /* Where the first packet may come from (see above): the INVITE's source
+   * address ("" or NULL: unknown) and the SIP allowlist (NULL or empty:
+   * none), which must outlive the session. */
+  const char *signal_addr;
+  const struct netacl *allow;
   /* Process-wide counters bumped as packets are dropped (may be NULL). */
   struct metric_child *srtp_auth_failed, *srtp_replayed;
 };

@@ -201,7 +201,7 @@ void sip__call_invite(struct sip_agent *agent, nua_handle_t *nh, const sip_t *si
   }
   call_log_ctx(call);
   struct sockaddr_storage src;
-  if (sip__request_source(agent, &src) == 0) {
+  if (sip__request_source(agent, &src, NULL) == 0) {
     if (src.ss_family == AF_INET)
       uv_ip4_name((const struct sockaddr_in *)&src, call->media.signal_addr,
                   sizeof call->media.signal_addr);

@@ -21,6 +21,7 @@
 #include "gateway/sdp.h"
 #include "lib/log.h"
 #include "gateway/sip.h"
+#include "gateway/sip_guard.h"
 #include "gateway/sip_root.h"
 
 struct config;
@@ -42,6 +43,8 @@ struct sip_agent {
   const struct config *cfg;
   struct call_hooks hooks;
   struct sip_root root;
+  struct sip_guard guard;     /* allowlist and flood control (sip_guard.h) */
+  bool guard_ready;
   nua_t *nua;
   struct portpool ports;
   char media_addr[46];
@@ -60,9 +63,10 @@ struct sip_agent {
 
 /* sip.c */
 uint64_t sip__now_ms(const struct sip_agent *agent);
-/* Inside a nua callback: the source address of the request being handled.
- * 0, or -ENOENT when there is none. */
-int sip__request_source(struct sip_agent *agent, struct sockaddr_storage *ss);
+/* Inside a nua callback: the source address of the request being handled
+ * and its transport protocol (IPPROTO_UDP, or IPPROTO_TCP for TCP and TLS;
+ * `proto` may be NULL). 0, or -ENOENT when there is none. */
+int sip__request_source(struct sip_agent *agent, struct sockaddr_storage *ss, int *proto);
 void sip__kick(struct sip_agent *agent);
 void sip__maybe_finish_close(struct sip_agent *agent);
 /* Shut the nua down (once), then the root. */

@@ -1,0 +1,305 @@
+/*
+ * sip_guard: the allowlist and flood control in front of sofia (the checks
+ * and where they sit are in sip_guard.h).
+ *
+ * A UDP head is "vetted" once it passed, and must not be charged again when
+ * the guard runs before sofia has read it (the prepoll hook and the end of a
+ * nua callback can both see it). Datagrams are told apart by their kernel
+ * receive time (SO_TIMESTAMPNS, read with the peek): a retransmission with
+ * the same bytes is still another datagram, and is charged.
+ */
+#define LOG_MODULE "sip"
+#include "gateway/sip_guard.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+
+enum { FD_SCAN = 4096, HEAD = 64, SOURCES = 4096 };
+
+static bool fd_open(int fd)
+{
+  return fcntl(fd, F_GETFD) != -1;
+}
+
+static bool is_loopback_host(const char *hostport)
+{
+  char host[64];
+  int port;
+  if (config_split_hostport(hostport, host, sizeof host, &port) < 0)
+    return false;
+  struct sockaddr_storage ss;
+  if (netacl_addr(host, &ss) < 0)
+    return !strcmp(host, "localhost");
+  if (ss.ss_family == AF_INET)
+    return ((const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr)[0] == 127;
+  return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
+static void make_metrics(struct sip_guard *g)
+{
+  struct metric *den = metrics_counter_new(
+      "nova_sip_denied_total",
+      "SIP messages from sources outside SIP_ALLOW_CIDRS, dropped, by method", "method");
+  struct metric *drop = metrics_counter_new(
+      "nova_sip_flood_dropped_total",
+      "SIP requests over the flood budget, dropped unread (UDP), by method", "method");
+  struct metric *rej = metrics_counter_new(
+      "nova_sip_flood_rejected_total",
+      "SIP requests over the flood budget, answered 503 (TCP/TLS), by method", "method");
+  for (int c = 0; c <= SIP_FLOOD_NONE; c++) {
+    const char *name = c == SIP_FLOOD_NONE ? "response_or_dialog"
+                                           : sip_flood_class_name((enum sip_flood_class)c);
+    g->denied[c] = den ? metrics_child(den, name) : NULL;
+    g->dropped[c] = drop ? metrics_child(drop, name) : NULL;
+    g->rejected[c] = rej ? metrics_child(rej, name) : NULL;
+  }
+}
+
+static void count(struct metric_child *c)
+{
+  if (c)
+    metrics_add(c, 1);
+}
+
+int sip_guard_init(struct sip_guard *g, uv_loop_t *loop, const struct config *cfg)
+{
+  memset(g, 0, sizeof *g);
+  g->loop = loop;
+  const char *reason = NULL;
+  int rc = netacl_parse(&g->acl, cfg->sip_allow_cidrs, &reason);
+  if (rc < 0) {
+    log_error_code(rc, "SIP_ALLOW_CIDRS: %s", reason);
+    return NV_ECONFIG;
+  }
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
+    seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+  struct sip_flood_opts fo = {
+    .per_source_rate = cfg->sip_rate_per_source, .per_source_burst = cfg->sip_rate_per_source,
+    .global_rate = cfg->sip_rate_global, .global_burst = cfg->sip_rate_global,
+    .sources = SOURCES, .seed = seed,
+  };
+  if ((rc = sip_flood_new(&g->flood, &fo)) < 0)
+    return rc == -EINVAL ? NV_ECONFIG : rc;
+  make_metrics(g);
+  if (g->acl.n == 0) {
+    /* "Production": a listener others can reach. On loopback (tests, a
+     * local proxy in front) an open list is what one expects. */
+    if (!is_loopback_host(cfg->sip_listen) ||
+        (cfg->sip_tls_listen && *cfg->sip_tls_listen && !is_loopback_host(cfg->sip_tls_listen)))
+      log_warn("SIP_ALLOW_CIDRS is empty: SIP from any address is accepted on %s%s%s; set "
+               "it to your carrier's (e.g. Amazon Chime Voice Connector's) networks, see "
+               "docs/security.md", cfg->sip_listen,
+               cfg->sip_tls_listen && *cfg->sip_tls_listen ? " and " : "",
+               cfg->sip_tls_listen ? cfg->sip_tls_listen : "");
+  } else {
+    log_info("SIP accepted from %zu network(s) of SIP_ALLOW_CIDRS", g->acl.n);
+    char host[256];
+    int port;
+    struct sockaddr_storage ss;
+    if (cfg->sip_server && *cfg->sip_server &&
+        (config_split_hostport(cfg->sip_server, host, sizeof host, &port) == 0 ||
+         snprintf(host, sizeof host, "%s", cfg->sip_server) > 0) &&
+        (netacl_addr(host, &ss) < 0 || !netacl_match(&g->acl, (struct sockaddr *)&ss)))
+      log_warn("SIP_SERVER %s may not be in SIP_ALLOW_CIDRS: its answers would be dropped",
+               cfg->sip_server);
+  }
+  log_info("SIP flood control: %d requests/s per source and method, %d/s in all",
+           cfg->sip_rate_per_source, cfg->sip_rate_global);
+  return 0;
+}
+
+int sip_guard_before_bind(struct sip_guard *g)
+{
+  g->fds_before = calloc(FD_SCAN, 1);
+  if (!g->fds_before)
+    return -ENOMEM;
+  for (int fd = 0; fd < FD_SCAN; fd++)
+    g->fds_before[fd] = fd_open(fd);
+  return 0;
+}
+
+static int local_port(int fd, int *family)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+    return -1;
+  *family = ss.ss_family;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return -1;
+}
+
+static void watch_udp(struct sip_guard *g, int fd)
+{
+  if (g->n_udp == SIP_GUARD_MAX_FDS)
+    return;
+  /* The kernel's receive time tells two datagrams with the same bytes apart. */
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
+    log_warn("SIP guard: SO_TIMESTAMPNS: %s", strerror(errno));
+  g->udp[g->n_udp++] = (struct sip_guard_udp){.fd = fd};
+}
+
+static bool filter_listener(struct sip_guard *g, int fd)
+{
+  struct sock_filter prog[NETACL_BPF_MAX];
+  int n = netacl_bpf(&g->acl, prog, NETACL_BPF_MAX);
+  if (n < 0)
+    return false;
+  struct sock_fprog fp = {.len = (unsigned short)n, .filter = prog};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0) {
+    log_warn("SIP guard: cannot filter a SIP listener in the kernel (%s): the allowlist "
+             "is then checked after sofia parsed each request", strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+int sip_guard_after_bind(struct sip_guard *g, const int *ports, size_t nports)
+{
+  if (!g->fds_before)
+    return 0;
+  int listeners = 0;
+  for (int fd = 0; fd < FD_SCAN; fd++) {
+    if (g->fds_before[fd] || !fd_open(fd))
+      continue;
+    int type = 0, family = 0, acc = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+      continue;
+    int port = local_port(fd, &family);
+    bool ours = false;
+    for (size_t i = 0; i < nports; i++)
+      ours |= port == ports[i];
+    if (!ours || (family != AF_INET && family != AF_INET6))
+      continue;
+    if (type == SOCK_DGRAM) {
+      watch_udp(g, fd);
+    } else if (type == SOCK_STREAM) {
+      len = sizeof acc;
+      if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)
+        continue;
+      listeners++;
+      if (g->acl.n && filter_listener(g, fd))
+        g->filtered++;
+    }
+  }
+  free(g->fds_before);
+  g->fds_before = NULL;
+  log_info("SIP guard: %zu UDP socket(s) checked before sofia reads them, %d of %d stream "
+           "listener(s) filtered in the kernel", g->n_udp, g->filtered, listeners);
+  if (g->n_udp == 0)
+    log_warn("SIP guard: found no SIP UDP socket: UDP requests are only checked after "
+             "sofia parsed them");
+  return 0;
+}
+
+/* Peek at the head datagram: its first bytes, source, and kernel receive
+ * time. Returns its byte count (as far as `head`), or -1 when there is none. */
+static ssize_t peek(int fd, uint8_t *head, size_t cap, struct sockaddr_storage *src,
+                    struct timespec *ts)
+{
+  union {
+    char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+    struct cmsghdr align;
+  } ctl;
+  struct iovec iov = {head, cap};
+  struct msghdr msg = {.msg_name = src, .msg_namelen = sizeof *src, .msg_iov = &iov,
+                       .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof ctl.buf};
+  ssize_t n;
+  do
+    n = recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  memset(ts, 0, sizeof *ts);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
+      memcpy(ts, CMSG_DATA(c), sizeof *ts);
+  return n;
+}
+
+void sip_guard_udp(struct sip_guard *g)
+{
+  uint64_t now = uv_now(g->loop);
+  for (size_t i = 0; i < g->n_udp; i++) {
+    struct sip_guard_udp *u = &g->udp[i];
+    for (;;) {
+      uint8_t head[HEAD];
+      struct sockaddr_storage src;
+      struct timespec ts;
+      ssize_t n = peek(u->fd, head, sizeof head, &src, &ts);
+      if (n < 0)
+        break;
+      if (u->vetted && ts.tv_sec == u->vetted_ts.tv_sec &&
+          ts.tv_nsec == u->vetted_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec))
+        break;   /* vetted already; sofia has not read it yet */
+      enum sip_flood_class cls = sip_flood_classify(head, (size_t)n);
+      const struct sockaddr *sa = (const struct sockaddr *)&src;
+      bool pass;
+      if (!netacl_match(&g->acl, sa)) {
+        count(g->denied[cls]);
+        pass = false;
+      } else if (sip_flood_check(g->flood, sa, cls, now) != SIP_FLOOD_PASS) {
+        count(g->dropped[cls]);
+        pass = false;
+      } else {
+        pass = true;
+      }
+      if (pass) {
+        u->vetted = true;
+        u->vetted_ts = ts;
+        break;
+      }
+      /* Discard it: a 1-byte read takes a whole datagram off the queue. */
+      uint8_t byte;
+      if (recv(u->fd, &byte, 1, MSG_DONTWAIT) < 0 && errno != EINTR)
+        break;
+    }
+  }
+}
+
+int sip_guard_request(struct sip_guard *g, const struct sockaddr *src, bool udp,
+                      const char *method)
+{
+  char line[40];
+  int n = snprintf(line, sizeof line, "%s ", method ? method : "");
+  enum sip_flood_class cls =
+      sip_flood_classify(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
+  if (!netacl_match(&g->acl, src)) {
+    count(g->denied[cls]);
+    return 403;
+  }
+  if (!udp && sip_flood_check(g->flood, src, cls, uv_now(g->loop)) != SIP_FLOOD_PASS) {
+    count(g->rejected[cls]);
+    return 503;
+  }
+  return 0;
+}
+
+void sip_guard_close(struct sip_guard *g)
+{
+  sip_flood_free(g->flood);
+  g->flood = NULL;
+  free(g->fds_before);
+  g->fds_before = NULL;
+  g->n_udp = 0;
+}
