@@ -168,6 +168,98 @@ optional_plain)
     "d['status'] == 200 and d['answer_proto'] == 'RTP/AVP' and d['crypto_lines'] == 0"
   J=$(peer_json plain)
   check "plain media flows both ways" "not d['srtp'] and abs(d['dominant_hz'] - 660) < 25" ;;
+allowlist)
+  # Only 127.0.0.2 may send SIP; 127.0.0.3 is ignored on every transport.
+  PROBE="python3 $HERE/sip_probe.py options --port"
+  start off SIP_ALLOW_CIDRS=127.0.0.2/32 CALL_RECORDS_DIR="$WORK"
+  grep -q "2 of 2 stream listener(s) filtered in the kernel" "$WORK/gateway.log" &&
+    ok "the TCP and TLS listeners carry the kernel filter" ||
+    { echo "not ok - listeners not filtered: $(grep 'SIP guard' "$WORK/gateway.log")"; failed=1; }
+  for t in udp tcp tls; do
+    port=$SIP; [ $t = tls ] && port=$TLS
+    a=$($PROBE "$port" --transport $t --src 127.0.0.2 --ca "$PKI/test-ca.pem")
+    b=$($PROBE "$port" --transport $t --src 127.0.0.3 --ca "$PKI/test-ca.pem" --timeout 1.5)
+    [ "$a" = 200 ] && ok "OPTIONS over $t from 127.0.0.2 (listed): 200" ||
+      { echo "not ok - OPTIONS over $t from 127.0.0.2 got $a"; failed=1; }
+    [ "$b" = timeout ] && ok "OPTIONS over $t from 127.0.0.3 (not listed): ignored" ||
+      { echo "not ok - OPTIONS over $t from 127.0.0.3 got $b"; failed=1; }
+  done
+  for i in 1 2 3 4; do $PROBE "$SIP" --src 127.0.0.3 --timeout 0.2 >/dev/null; done
+  v=$(metric "$ADMIN" 'nova_sip_denied_total{method="options"}')
+  [ "$v" = 5 ] && ok "nova_sip_denied_total{method=\"options\"} counted the 5 UDP probes" ||
+    { echo "not ok - denied options = $v, want 5"; failed=1; }
+  # A call from the listed source, with RTP from another network tried first:
+  # it must not latch; the caller's own stream then does.
+  J=$(python3 "$UA" --transport udp --port "$SIP" --src 127.0.0.2 --plain --seconds 3 \
+        --rtp-port "$(e2e_rtp_port)" --peer "$PEER" --peer-out "$WORK/allow.peer" \
+        --foreign-rtp 127.0.1.9:50 --peer-arg=--wav --peer-arg="$WORK/caller.wav" \
+        2>"$WORK/ua-allow.err") || fail "the UA failed: $(tail -n 5 "$WORK/ua-allow.err")"
+  echo "# call: $J"
+  check "a call from the listed source is answered" "d['status'] == 200 and d['bye_status'] == 200"
+  J=$(peer_json allow)
+  check "its media flows (the caller hears 660 Hz)" "d['latched'] and abs(d['dominant_hz'] - 660) < 25"
+  sleep 0.5
+  summary=$(ls "$WORK"/call-*.json 2>/dev/null | grep -v transcript | head -n 1)
+  [ -n "$summary" ] || fail "no call summary"
+  J=$(cat "$summary")
+  check "RTP from 127.0.1.9 (another network) was foreign, never latched" \
+    "d['rtp']['foreign'] >= 45 and d['rtp']['latched'] and d['rtp']['rx_packets'] > 100" ;;
+allow_warning)
+  start off SIP_LISTEN="0.0.0.0:$SIP"
+  grep -q "SIP_ALLOW_CIDRS is empty: SIP from any address is accepted" "$WORK/gateway.log" &&
+    ok "an open allowlist on a public listener is warned about at start-up" ||
+    { echo "not ok - no warning"; failed=1; } ;;
+flood)
+  # 2,000 INVITEs from 127.0.0.2 while a real call from 127.0.0.3 goes on.
+  start off SIP_RATE_PER_SOURCE=10 MEDIA_TIMEOUT_S=3 CALL_RECORDS_DIR="$WORK"
+  python3 "$UA" --transport udp --port "$SIP" --src 127.0.0.3 --plain --seconds 8 \
+    --rtp-port "$(e2e_rtp_port)" --peer "$PEER" --peer-out "$WORK/legit.peer" \
+    --peer-arg=--wav --peer-arg="$WORK/caller.wav" >"$WORK/legit.json" 2>"$WORK/ua-legit.err" &
+  legit=$!
+  sleep 1.5
+  t0=$(awk '{print $14 + $15}' "/proc/$E2E_GW_PID/stat")
+  F=$(python3 "$HERE/sip_probe.py" flood --port "$SIP" --src 127.0.0.2 --count 2000 --rate 1000)
+  t1=$(awk '{print $14 + $15}' "/proc/$E2E_GW_PID/stat")
+  echo "# flood: $F; gateway CPU during it: $((t1 - t0)) ticks of 1/$(getconf CLK_TCK) s"
+  wait $legit || fail "the legitimate call's UA failed: $(tail -n 5 "$WORK/ua-legit.err")"
+  J=$(cat "$WORK/legit.json")
+  echo "# legit call: $J"
+  check "the legitimate call was answered and hung up normally" \
+    "d['status'] == 200 and d['bye_status'] == 200"
+  J=$(peer_json legit)
+  echo "# legit peer: $J"
+  check "its caller heard the whole reply, paced (660 Hz, p99 pacing < 10 ms)" \
+    "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4 and d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 10"
+  passed=$(grep -c "INVITE from .*(127.0.0.2" "$WORK/gateway.log")
+  dropped=$(metric "$ADMIN" 'nova_sip_flood_dropped_total{method="invite"}')
+  echo "# flood INVITEs: $passed reached sofia, $dropped dropped unread"
+  J="{\"passed\": $passed, \"dropped\": ${dropped%.*}, \"flood\": $F}"
+  # 10/s with a burst of 10 over ~2 s of flood: at most ~35 may pass.
+  check "the flood source got no more than its budget through" "d['passed'] <= 35"
+  check "every other flood INVITE was dropped unread and counted" \
+    "d['dropped'] + d['passed'] >= 1990 and d['dropped'] >= 1950"
+  report=$(python3 -c 'import json,sys,glob
+best=None
+for f in glob.glob(sys.argv[1] + "/stream-*.json"):
+    d=json.load(open(f))
+    if abs(d["audio"]["dominant_hz"] - 1000) < 30: best=f
+print(best or "")' "$WORK")
+  [ -n "$report" ] && J=$(cat "$report") || J='{"audio": {"seconds": 0}}'
+  check "the fake heard the legitimate caller's tone for the whole call" \
+    "d['audio']['seconds'] > 6.5"
+  summary=$(grep -l '127.0.0.3' "$WORK"/call-*.json 2>/dev/null | grep -v transcript | head -n 1)
+  [ -n "$summary" ] && J=$(cat "$summary") || J='{"rtp": {"lost": -1}}'
+  check "no RTP lost on the legitimate call" "d['rtp']['lost'] == 0"
+  # Over TCP the excess is parsed by sofia but answered 503 before any call
+  # state exists: 30 OPTIONS at once on one connection, budget 10.
+  J=$(python3 "$HERE/sip_probe.py" options --port "$SIP" --src 127.0.0.4 --transport tcp \
+        --count 30)
+  echo "# TCP burst: $J"
+  check "a TCP burst past the budget is answered 503" \
+    "d.get('200', 0) >= 10 and d.get('503', 0) >= 15 and d.get('200', 0) + d.get('503', 0) == 30"
+  v=$(metric "$ADMIN" 'nova_sip_flood_rejected_total{method="options"}')
+  J="{\"v\": ${v%.*}}"
+  check "nova_sip_flood_rejected_total{method=\"options\"} counted them" "d['v'] >= 15" ;;
 *)
   echo "unknown case $CASE"; exit 2 ;;
 esac

@@ -87,6 +87,8 @@ def main():
     ap.add_argument("--suites", default="AEAD_AES_128_GCM")
     ap.add_argument("--plain", action="store_true")
     ap.add_argument("--keys-out", help="append every key of the call here (secrets test)")
+    ap.add_argument("--foreign-rtp", metavar="ADDR:COUNT",
+                    help="before the media starts, send COUNT RTP packets from ADDR")
     args = ap.parse_args()
 
     if args.transport == "tls":
@@ -156,6 +158,16 @@ def main():
               "From: <sip:caller@%s>;tag=%s\r\nTo: %s\r\n" % (lh, ftag, to) +
               "Call-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n" % call_id)
 
+    if args.foreign_rtp:
+        addr, n = args.foreign_rtp.rsplit(":", 1)
+        f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        f.bind((addr, 0))
+        for i in range(int(n)):
+            f.sendto(bytes([0x80, 0, (i >> 8) & 255, i & 255]) + (160 * i).to_bytes(4, "big") +
+                     b"\x00\x00\x0b\xad" + b"\xff" * 160, (c.group(1), int(m.group(1))))
+            time.sleep(0.005)
+        f.close()
+        result["foreign_rtp_sent"] = int(n)
     if args.keys_out:
         with open(args.keys_out, "a") as f:
             for k in list(keys.values()) + ([cr.group(3)] if cr else []):
