@@ -40,7 +40,7 @@
 #define CC_UUI_MAX_HEX    8192   /* hex digits accepted (4 KiB decoded) */
 #define CC_UUI_MAX_DEPTH  4      /* JSON nesting accepted in the UUI */
 #define CC_ID_MAX         256    /* contact / instance id length */
-#define CC_MAX_CUSTOMER   8      /* customer fields kept from the UUI */
+#define CC_MAX_CUSTOMER   12     /* customer fields kept from the UUI */
 #define CC_FIELD_MAX      256    /* bytes of one override / customer value */
 #define CC_IGNORED_MAX    256    /* bytes of the ignored-keys list */
 

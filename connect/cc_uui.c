@@ -153,6 +153,9 @@ static const struct allow {
   {"issue_subtype", K_CUSTOMER, 0, CC_FIELD_MAX, NULL},
   {"authenticated", K_CUSTOMER, 0, CC_FIELD_MAX, NULL},
   {"segment", K_CUSTOMER, 0, CC_FIELD_MAX, NULL},
+  /* what deploy/lambda/prepare-external-transfer sends besides the above */
+  {"intent", K_CUSTOMER, 0, CC_FIELD_MAX, NULL},
+  {"locale", K_CUSTOMER, 0, CC_FIELD_MAX, NULL},
 };
 
 static void note_ignored(struct cc *cc, const char *key)

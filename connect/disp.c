@@ -142,7 +142,7 @@ static const struct {
   [DISP_EV_NOVA_FAILURE] = {DISP_NEXT_AGENT, "ai_unavailable"},
   [DISP_EV_MEDIA_TIMEOUT] = {DISP_NEXT_AGENT, "media_timeout"},
   [DISP_EV_MAX_DURATION] = {DISP_NEXT_AGENT, "max_duration"},
-  [DISP_EV_DRAIN_DEADLINE] = {DISP_NEXT_AGENT, "gateway_shutdown"},
+  [DISP_EV_DRAIN_DEADLINE] = {DISP_NEXT_AGENT, "drain"},
 };
 
 void disp_init(struct disp *d)

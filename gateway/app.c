@@ -30,6 +30,8 @@ struct app {
   struct services *services;
   struct emf *emf;
   uv_timer_t drain_timer;
+  uv_prepare_t ctx_prepare;   /* clear the call log context between loop phases */
+  uv_check_t ctx_check;
   uint64_t drain_deadline_ms;
   int drain_forced;
   int draining;
@@ -136,6 +138,21 @@ static void sip_closed(void *arg)
   }
 }
 
+/* Call callbacks set the log context (call_log_ctx) and nothing clears it
+ * after them; clearing it between the loop's phases keeps a later non-call
+ * line (a signal, an HTTP connection) from carrying the last call's ids. */
+static void clear_ctx_prepare(uv_prepare_t *h)
+{
+  (void)h;
+  log_ctx_set(NULL);
+}
+
+static void clear_ctx_check(uv_check_t *h)
+{
+  (void)h;
+  log_ctx_set(NULL);
+}
+
 static void app_stop(struct app *app)
 {
   if (app->stopping)
@@ -148,6 +165,8 @@ static void app_stop(struct app *app)
   /* SUBSYSTEMS-STOP: each subsystem started in run() is asked to close here,
    * in reverse order; the loop ends when the last handle has closed. */
   uv_close((uv_handle_t *)&app->drain_timer, on_close_noop);
+  uv_close((uv_handle_t *)&app->ctx_prepare, on_close_noop);
+  uv_close((uv_handle_t *)&app->ctx_check, on_close_noop);
   if (app->emf) {
     emf_close(app->emf);
     app->emf = NULL;
@@ -181,7 +200,7 @@ static void on_drain_tick(uv_timer_t *t)
   if (!app->drain_forced && uv_now(app->loop) >= app->drain_deadline_ms) {
     app->drain_forced = 1;
     log_warn("drain deadline: ending %zu calls still in progress", calls);
-    services_end_all_calls(app->services, "drain", "drain");
+    services_end_all_calls(app->services);
   }
   /* Calls whose end is stuck (e.g. a BYE never answered) are bounded by the
    * SIP stack's own timers; sip_agent_close() finishes them. */
@@ -196,6 +215,7 @@ static void on_drain_tick(uv_timer_t *t)
 static void on_signal(uv_signal_t *h, int signum)
 {
   struct app *app = h->data;
+  log_ctx_set(NULL);
   if (signum == SIGINT && ++app->sigints >= 2) {
     log_warn("second SIGINT: exiting at once");
     _exit(130);
@@ -234,6 +254,12 @@ static int run(struct app *app)
   app->sigterm.data = app->sigint.data = app;
   uv_timer_init(app->loop, &app->drain_timer);
   app->drain_timer.data = app;
+  uv_prepare_init(app->loop, &app->ctx_prepare);
+  uv_check_init(app->loop, &app->ctx_check);
+  uv_prepare_start(&app->ctx_prepare, clear_ctx_prepare);
+  uv_check_start(&app->ctx_check, clear_ctx_check);
+  uv_unref((uv_handle_t *)&app->ctx_prepare);
+  uv_unref((uv_handle_t *)&app->ctx_check);
   if ((rc = uv_signal_start(&app->sigterm, on_signal, SIGTERM)) < 0 ||
       (rc = uv_signal_start(&app->sigint, on_signal, SIGINT)) < 0) {
     log_error("cannot install signal handlers: %s", uv_strerror(rc));

@@ -20,14 +20,12 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 
-#define FALLBACK_TAIL_MS 300
-
 static struct bridge *from_child(struct call_child *c)
 {
   return (struct bridge *)((char *)c - offsetof(struct bridge, child));
 }
 
-static uint64_t wall_ms(void)
+uint64_t bridge__wall_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -39,51 +37,51 @@ uint64_t bridge__elapsed_ms(const struct bridge *b)
   return (pacer_now_us() - b->start_us) / 1000;
 }
 
-/* --- ending ---------------------------------------------------------------- */
+/* --- stopping parts ---------------------------------------------------------- */
 
-void bridge__hangup(struct bridge *b, const char *outcome, const char *reason)
+void bridge__stop_nova(struct bridge *b)
 {
-  if (b->hangup_sent)
-    return;
-  b->hangup_sent = true;
-  if (!b->outcome[0])
-    snprintf(b->outcome, sizeof b->outcome, "%s", outcome);
-  if (!b->reason[0])
-    snprintf(b->reason, sizeof b->reason, "%s", reason);
-  char hdr[128];
-  snprintf(hdr, sizeof hdr, "X-Nova-Reason: %s", b->reason);
-  struct call_bye bye = {
-    .reason = "Q.850;cause=16;text=\"Normal call clearing\"",
-    .headers = hdr,
-    .hold_max_ms = (unsigned)b->gw->cfg->connect_final_flush_timeout_ms,
-    .status = 503,
-  };
-  log_info("ending the call: outcome %s, reason %s", b->outcome, b->reason);
-  call_hangup(b->call, &bye);
+  if (b->s2s && !b->s2s_closing) {
+    b->s2s_closing = true;
+    s2s_close(b->s2s);
+  }
 }
 
-static void on_timer(uv_timer_t *t)
+static void rtp_closed(void *arg)
 {
-  struct bridge *b = t->data;
-  call_log_ctx(b->call);
-  if (b->after_fallback)
-    bridge__hangup(b, "error", "ai_unavailable");
+  struct bridge *b = arg;
+  b->rtp = NULL;
+  bridge__maybe_closed(b);
 }
 
-/* The model failed for good: never dead air. Play the fallback prompt, then end
- * the call with the agent disposition so a human takes over. */
-static void play_fallback(struct bridge *b)
+void bridge__stop_rtp(struct bridge *b)
 {
-  if (b->after_fallback || b->hangup_sent)
+  if (!b->rtp || b->have_rtp_stats)
     return;
-  b->after_fallback = true;
+  rtps_get_stats(b->rtp, &b->rtp_stats);
+  b->have_rtp_stats = true;
+  rtps_close(b->rtp, rtp_closed, b);
+}
+
+/* The model failed for good: never dead air. The disposition machine plays
+ * the fallback prompt, then routes the caller to an agent. */
+void bridge__play_fallback(struct bridge *b)
+{
+  if (!b->rtp || b->have_rtp_stats)
+    return;
   struct po_flush_report r;
   rtps_flush(b->rtp, &r);
   rtps_begin_response(b->rtp);
   const struct gw_audio *fa = &b->gw->fallback;
   if (fa->n)
     rtps_play(b->rtp, fa->pcm, fa->n);
-  uv_timer_start(&b->timer, on_timer, fa->n / 8 + FALLBACK_TAIL_MS, 0);
+}
+
+static void nova_failed(struct bridge *b, const char *why)
+{
+  if (!b->s2s_error[0])
+    snprintf(b->s2s_error, sizeof b->s2s_error, "%s", why);
+  bridge__disp(b, DISP_EV_NOVA_FAILURE);
 }
 
 /* --- caller side ----------------------------------------------------------- */
@@ -134,13 +132,15 @@ static void on_media_timeout(struct rtps *s, void *arg)
   (void)s;
   call_log_ctx(b->call);
   log_warn("no RTP from the caller for %d s", b->gw->cfg->media_timeout_s);
-  bridge__hangup(b, "timeout", "media_timeout");
+  bridge__disp(b, DISP_EV_MEDIA_TIMEOUT);
 }
 
 static void on_drained(struct rtps *s, void *arg)
 {
+  struct bridge *b = arg;
   (void)s;
-  (void)arg;
+  call_log_ctx(b->call);
+  bridge__goodbye_progress(b);
 }
 
 static void on_sent(struct rtps *s, const int16_t *pcm, size_t n, void *arg)
@@ -155,7 +155,9 @@ static void model_audio(struct bridge *b, const struct s2s_event *ev)
 {
   const int16_t *pcm = ev->u.audio.pcm;
   size_t n = ev->u.audio.n_samples;
-  if (b->after_fallback)
+  if (b->disp.state == DISP_WRAPUP)
+    b->goodbye_audio = true;
+  else if (b->disp.state != DISP_ACTIVE)
     return;
   if (!b->in_response) {
     b->in_response = true;
@@ -202,8 +204,7 @@ static void model_error(struct bridge *b, const struct s2s_event *ev)
   log_error_code(ev->u.error.code, "speech service failed: %s (HTTP %d): %s",
                  s2s_err_name(ev->u.error.kind), ev->u.error.http_status,
                  ev->u.error.message);
-  snprintf(b->s2s_error, sizeof b->s2s_error, "%s", s2s_err_name(ev->u.error.kind));
-  play_fallback(b);
+  nova_failed(b, s2s_err_name(ev->u.error.kind));
 }
 
 static void on_s2s_event(struct s2s_session *s, const struct s2s_event *ev, void *arg)
@@ -242,8 +243,13 @@ static void on_s2s_event(struct s2s_session *s, const struct s2s_event *ev, void
     if (ev->u.content_end.content == S2S_CONTENT_AUDIO)
       b->in_response = false;
     if (ev->u.content_end.stop == S2S_STOP_END_TURN &&
-        ev->u.content_end.role == S2S_ROLE_ASSISTANT)
+        ev->u.content_end.role == S2S_ROLE_ASSISTANT) {
       b->turns++;
+      if (b->disp.state == DISP_WRAPUP && b->goodbye_audio) {
+        b->goodbye_turn_done = true;
+        bridge__goodbye_progress(b);
+      }
+    }
     break;
   case S2S_EV_USAGE:
     b->usage = ev->u.usage;
@@ -258,14 +264,16 @@ static void on_s2s_event(struct s2s_session *s, const struct s2s_event *ev, void
     break;
   case S2S_EV_CLOSED:
     b->s2s = NULL;
-    if (b->closing) {
+    if (b->closing || b->released) {
       bridge__maybe_closed(b);   /* may free b */
       return;
     }
-    if (!b->hangup_sent && !b->after_fallback) {
+    if (b->disp.state == DISP_ACTIVE && !b->s2s_closing) {
       /* Closed without an error we saw: still never leave the caller alone. */
-      snprintf(b->s2s_error, sizeof b->s2s_error, "closed");
-      play_fallback(b);
+      nova_failed(b, "closed");
+    } else if (b->disp.state == DISP_WRAPUP) {
+      b->goodbye_turn_done = true;
+      bridge__goodbye_progress(b);
     }
     break;
   }
@@ -316,36 +324,35 @@ static void child_dtmf(struct call_child *c, struct call *call, const struct cal
 
 static void child_ending(struct call_child *c, struct call *call)
 {
-  struct bridge *b = from_child(c);
   (void)call;
-  if (!b->outcome[0])
-    snprintf(b->outcome, sizeof b->outcome, "completed");
-  bridge__tools_cancel(b);
-  if (b->s2s && !b->s2s_closing) {
-    b->s2s_closing = true;
-    s2s_close(b->s2s);
-  }
+  bridge__call_ending(from_child(c));
 }
 
-static void rtp_closed(void *arg)
+static void child_refer(struct call_child *c, struct call *call, int status, bool final)
 {
-  struct bridge *b = arg;
-  b->rtp = NULL;
-  bridge__maybe_closed(b);
+  call_log_ctx(call);
+  bridge__refer_progress(from_child(c), status, final);
 }
 
 static void timer_closed(uv_handle_t *h)
 {
   struct bridge *b = h->data;
-  b->timer_open = false;
+  b->handles--;
   bridge__maybe_closed(b);
 }
 
 void bridge__maybe_closed(struct bridge *b)
 {
-  if (!b->closing || b->s2s || b->rtp || b->timer_open || b->tools_pending)
+  if (!b->closing || !b->released || b->s2s || b->rtp || b->cx_req)
     return;
-  if (b->reported_closed)
+  if (!b->timers_closing) {
+    b->timers_closing = true;
+    uv_close((uv_handle_t *)&b->end_timer, timer_closed);
+    uv_close((uv_handle_t *)&b->cx_timer, timer_closed);
+    uv_close((uv_handle_t *)&b->dur_timer, timer_closed);
+    uv_close((uv_handle_t *)&b->tool_timer, timer_closed);
+  }
+  if (b->handles || b->reported_closed)
     return;
   b->reported_closed = true;
   struct call *call = b->call;
@@ -354,10 +361,14 @@ void bridge__maybe_closed(struct bridge *b)
     *b->prevp = b->next;
     if (b->next)
       b->next->prevp = b->prevp;
+    if (!b->outcome[0]) {
+      const char *st = disp_status_name(b->disp.status);
+      snprintf(b->outcome, sizeof b->outcome, "%s", st[0] ? st : "completed");
+    }
     bridge__write_records(b);
     b->gw->active--;
     metrics_set(b->gw->m.active_calls, (double)b->gw->active);
-    metrics_inc(b->gw->m.calls, b->outcome[0] ? b->outcome : "completed");
+    metrics_inc(b->gw->m.calls, b->outcome);
   }
   bridge__free(b);
   if (attached)
@@ -369,24 +380,9 @@ static void child_close(struct call_child *c, struct call *call)
 {
   struct bridge *b = from_child(c);
   call_log_ctx(call);
-  if (!b->outcome[0])
-    snprintf(b->outcome, sizeof b->outcome, "caller_hangup");
   b->closing = true;
-  bridge__tools_cancel(b);
-  if (b->rtp) {
-    struct rtps_stats st;
-    rtps_get_stats(b->rtp, &st);
-    b->rtp_stats = st;
-    b->have_rtp_stats = true;
-    rtps_close(b->rtp, rtp_closed, b);
-  }
-  if (b->s2s && !b->s2s_closing) {
-    b->s2s_closing = true;
-    s2s_close(b->s2s);
-  }
-  uv_timer_stop(&b->timer);
-  uv_close((uv_handle_t *)&b->timer, timer_closed);
-  bridge__maybe_closed(b);
+  bridge__dialog_over(b);
+  bridge__maybe_closed(b);   /* may free b */
 }
 
 static const struct call_child_ops bridge_ops = {
@@ -394,6 +390,7 @@ static const struct call_child_ops bridge_ops = {
   .media_cb = child_media,
   .dtmf_cb = child_dtmf,
   .ending_cb = child_ending,
+  .refer_cb = child_refer,
   .close_cb = child_close,
 };
 
@@ -408,7 +405,7 @@ int bridge_new_call(struct call *call, void *arg)
   b->gw = gw;
   b->call = call;
   b->start_us = pacer_now_us();
-  b->start_wall_ms = wall_ms();
+  b->start_wall_ms = bridge__wall_ms();
   b->serial = call_serial(call);
 
   int rc = bridge__prepare(b);   /* Connect context, tools, per-call overrides */
@@ -462,14 +459,12 @@ int bridge_new_call(struct call *call, void *arg)
     free(b);
     return NV_EUNAVAILABLE;
   }
-  uv_timer_init(gw->loop, &b->timer);
-  b->timer.data = b;
-  b->timer_open = true;
+  bridge__timers_init(b);
   if (call_child_attach(call, &b->child, &bridge_ops) < 0) {
     /* Not attached: nobody will call close_cb; unwind here. */
-    b->closing = true;
-    rtps_close(b->rtp, rtp_closed, b);
-    uv_close((uv_handle_t *)&b->timer, timer_closed);
+    b->closing = b->released = true;
+    bridge__stop_rtp(b);
+    bridge__maybe_closed(b);
     return NV_ECLOSED;
   }
   b->attached = true;
@@ -481,25 +476,26 @@ int bridge_new_call(struct call *call, void *arg)
   gw->active++;
   metrics_set(gw->m.active_calls, (double)gw->active);
   bridge__record_open(b);
+  /* bridge_new_call returns 0: the SIP side answers right after. */
+  bridge__answered(b);
 
   if (gw->greeting.n && !cfg->nova_speak_first) {
     rtps_begin_response(b->rtp);
     rtps_play(b->rtp, gw->greeting.pcm, gw->greeting.n);
   }
-  if (open_s2s(b) < 0) {
-    snprintf(b->s2s_error, sizeof b->s2s_error, "open");
-    play_fallback(b);
-  }
+  if (open_s2s(b) < 0)
+    nova_failed(b, "open");
   return 0;
 }
 
-void bridge_end_all(struct gw *gw, const char *outcome, const char *reason)
+void bridge_end_all(struct gw *gw)
 {
   struct bridge *b = gw->bridges;
   while (b) {
-    struct bridge *next = b->next;   /* hanging up never unlinks synchronously */
+    struct bridge *next = b->next;   /* ending never unlinks synchronously */
     call_log_ctx(b->call);
-    bridge__hangup(b, outcome, reason);
+    bridge__disp(b, DISP_EV_DRAIN_DEADLINE);
     b = next;
   }
+  log_ctx_set(NULL);
 }

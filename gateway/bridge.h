@@ -5,7 +5,8 @@
  *
  * The bridge is a child of its call (gateway/call.h): created from the SIP
  * agent's new-call hook, closed by the call's close_cb, and it reports
- * call_child_closed() once its RTP session and s2s session have both closed.
+ * call_child_closed() once its RTP session, s2s session, Connect request and
+ * timers are gone and its disposition machine reached ENDED (bridge_end.c).
  */
 #ifndef NOVA_GATEWAY_BRIDGE_H
 #define NOVA_GATEWAY_BRIDGE_H
@@ -17,7 +18,8 @@ struct call;
 int bridge_new_call(struct call *call, void *arg);
 
 struct gw;
-/* End every call (drain deadline, shutdown) with this outcome and reason. */
-void bridge_end_all(struct gw *gw, const char *outcome, const char *reason);
+/* The drain deadline passed: end every call through its disposition machine
+ * (agent, reason "drain", final attributes before the BYE). */
+void bridge_end_all(struct gw *gw);
 
 #endif

@@ -128,12 +128,16 @@ static json_t *summary_json(struct bridge *b)
       (json_int_t)b->serial, "call_id", call_id(b->call), "from", call_from(b->call), "to",
       call_to(b->call), "start", start, "duration_s", bridge__elapsed_ms(b) / 1000.0,
       "outcome", b->outcome[0] ? b->outcome : "completed", "reason",
-      b->reason[0] ? b->reason : "", "codec", m->pt == 0 ? "PCMU" : "PCMA");
+      b->reason[0] ? b->reason : b->disp.reason, "codec", m->pt == 0 ? "PCMU" : "PCMA");
   if (!o)
     return NULL;
-  const char *contact = call_header(b->call, "X-Amzn-ConnectContactId");
-  if (contact)
-    json_object_set_new(o, "contact_id", json_string(contact));
+  json_object_set_new(
+      o, "disposition",
+      json_pack("{s:s, s:s, s:s, s:s, s:s}", "next", disp_next_name(b->disp.next), "reason",
+                b->disp.reason, "queue", b->disp.queue, "status",
+                disp_status_name(b->disp.status), "final_attributes", b->flush_result));
+  if (b->cc.contact_id)
+    json_object_set_new(o, "contact_id", json_string(b->cc.contact_id));
   json_object_set_new(
       o, "rtp",
       json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:b}", "rx_packets",
@@ -243,6 +247,8 @@ void bridge__free(struct bridge *b)
   rs_free(b->rs_in);
   rs_free(b->rs_out);
   b->rs_in = b->rs_out = NULL;
+  bridge__tools_free(b);
+  bridge__end_free(b);
   free(b->prompt);
   free(b->voice);
   free(b->tools_json);

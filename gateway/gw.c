@@ -1,6 +1,8 @@
 #define LOG_MODULE "gw"
 #include "gateway/gw.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -59,14 +61,27 @@ int gw_metrics_init(struct gw_metrics *m)
       ms_buckets, 12));
   m->tokens_in = CHILD(metrics_counter_new("nova_tokens_input_total", "Input tokens", NULL));
   m->tokens_out = CHILD(metrics_counter_new("nova_tokens_output_total", "Output tokens", NULL));
-  m->tool_calls = metrics_counter_new("nova_tool_calls_total", "Tool calls, by tool", "tool");
+  m->tool_calls = metrics_counter_new("nova_tool_calls_total", "Tool calls, by tool and result",
+                                      "tool,result");
+  m->dispositions = metrics_counter_new("nova_dispositions_total",
+                                        "Calls ended, by routing decision (nova_next)", "next");
+  m->connect_requests = metrics_counter_new("nova_connect_requests_total",
+                                            "UpdateContactAttributes requests, by result", "result");
+  m->connect_latency_ms = CHILD(metrics_histogram_new(
+      "nova_connect_request_ms", "UpdateContactAttributes latency", NULL, ms_buckets, 12));
+  m->connect_flush_misses = CHILD(metrics_counter_new(
+      "nova_connect_flush_misses_total",
+      "Calls whose final attributes were not written before the BYE (deadline or failure)", NULL));
+  m->connect_throttled_waits = CHILD(metrics_counter_new(
+      "nova_connect_rate_limited_total", "Attribute writes delayed by CONNECT_MAX_TPS", NULL));
   m->srtp_auth_failed = CHILD(metrics_counter_new(
       "nova_srtp_auth_failures_total",
       "SRTP/SRTCP packets dropped because their authentication tag was wrong", NULL));
   m->srtp_replayed = CHILD(metrics_counter_new(
       "nova_srtp_replayed_packets_total",
       "SRTP/SRTCP packets dropped as replays or older than the replay window", NULL));
-  if (!m->active_calls || !m->calls || !m->nova_errors || !m->tool_calls)
+  if (!m->active_calls || !m->calls || !m->nova_errors || !m->tool_calls || !m->dispositions ||
+      !m->connect_requests)
     return -ENOMEM;
   return 0;
 }
@@ -167,4 +182,118 @@ void gw_audio_free(struct gw_audio *a)
   free(a->pcm);
   a->pcm = NULL;
   a->n = 0;
+}
+
+/* --- per-call prompts ------------------------------------------------------ */
+
+#define PROMPTS_MAX 64
+#define PROMPT_MAX_BYTES (64 * 1024)
+
+static bool prompt_key_ok(const char *s, size_t n)
+{
+  if (n == 0 || n > 64)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+      return false;
+  return true;
+}
+
+static int prompt_cmp(const void *a, const void *b)
+{
+  return strcmp(((const struct gw_prompt *)a)->key, ((const struct gw_prompt *)b)->key);
+}
+
+int gw_prompts_load(const char *dir, struct gw_prompt **out, size_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) {
+    int rc = -errno;
+    log_error("PROMPTS_DIR %s: %s", dir, strerror(errno));
+    return rc;
+  }
+  struct gw_prompt *p = calloc(PROMPTS_MAX, sizeof *p);
+  if (!p) {
+    closedir(d);
+    return -ENOMEM;
+  }
+  size_t count = 0;
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    if (len < 5 || strcmp(de->d_name + len - 4, ".txt") != 0)
+      continue;
+    if (!prompt_key_ok(de->d_name, len - 4)) {
+      log_warn("PROMPTS_DIR: ignoring %s (the key must be [A-Za-z0-9_-], 1-64 chars)",
+               de->d_name);
+      continue;
+    }
+    if (count == PROMPTS_MAX) {
+      log_error("PROMPTS_DIR %s: more than %d prompts", dir, PROMPTS_MAX);
+      rc = NV_EPROTO;
+      break;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+      rc = -errno;
+      log_error("cannot read prompt %s: %s", path, strerror(errno));
+      break;
+    }
+    char *text = malloc(PROMPT_MAX_BYTES + 1);
+    size_t got = text ? fread(text, 1, PROMPT_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!text) {
+      rc = -ENOMEM;
+      break;
+    }
+    if (got > PROMPT_MAX_BYTES || got == 0 || memchr(text, 0, got)) {
+      free(text);
+      log_error("prompt %s: %s", path,
+                got == 0 ? "empty" : got > PROMPT_MAX_BYTES ? "larger than 64 KiB" : "contains NUL");
+      rc = NV_EPROTO;
+      break;
+    }
+    while (got && (text[got - 1] == '\n' || text[got - 1] == '\r'))
+      got--;
+    text[got] = '\0';
+    p[count].key = strndup(de->d_name, len - 4);
+    p[count].text = text;
+    if (!p[count].key) {
+      free(text);
+      rc = -ENOMEM;
+      break;
+    }
+    count++;
+  }
+  closedir(d);
+  if (rc < 0) {
+    gw_prompts_free(p, count);
+    return rc;
+  }
+  qsort(p, count, sizeof *p, prompt_cmp);
+  *out = p;
+  *n = count;
+  return 0;
+}
+
+void gw_prompts_free(struct gw_prompt *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(p[i].key);
+    free(p[i].text);
+  }
+  free(p);
+}
+
+const char *gw_prompt_find(const struct gw *gw, const char *key)
+{
+  for (size_t i = 0; i < gw->n_prompts; i++)
+    if (strcmp(gw->prompts[i].key, key) == 0)
+      return gw->prompts[i].text;
+  return NULL;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connect/api.h"
 #include "gateway/bridge.h"
 #include "gateway/gw.h"
 #include "gateway/nova.h"
@@ -15,6 +16,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/net/http.h"
+#include "tools/registry.h"
 
 struct services {
   struct gw gw;
@@ -65,6 +67,50 @@ static int start_nova(struct services *s, const struct config *cfg)
   return rc;
 }
 
+/* Tools, per-call prompts and the Connect client: everything a call's tool
+ * and Connect side borrows. */
+static int start_tools_connect(struct services *s, const struct config *cfg)
+{
+  int rc = tool_registry_new(&s->gw.tools);
+  if (rc < 0)
+    return rc;
+  if (cfg->tools_dir && *cfg->tools_dir) {
+    char err[512] = "";
+    rc = tool_registry_load_dir(s->gw.tools, cfg->tools_dir, err, sizeof err);
+    if (rc < 0) {
+      log_error_code(rc, "TOOLS_DIR %s: %s", cfg->tools_dir, err[0] ? err : "cannot read");
+      return rc;
+    }
+  }
+  log_info("%zu tools defined%s%s", tool_registry_count(s->gw.tools),
+           cfg->tools_enabled && *cfg->tools_enabled ? ", enabled: " : "",
+           cfg->tools_enabled ? cfg->tools_enabled : "");
+  if (cfg->prompts_dir && *cfg->prompts_dir) {
+    rc = gw_prompts_load(cfg->prompts_dir, &s->gw.prompts, &s->gw.n_prompts);
+    if (rc < 0)
+      return rc;
+    log_info("%zu per-call prompts loaded from %s", s->gw.n_prompts, cfg->prompts_dir);
+  }
+  const char *reason = NULL;
+  struct connect_api_opts co = {
+    .http = s->http,
+    .creds = s->creds,
+    .endpoint_url = cfg->aws_endpoint_url_connect,
+    .global_endpoint_url = cfg->aws_endpoint_url,
+    .timeout_ms = cfg->connect_final_flush_timeout_ms > 5000 ? cfg->connect_final_flush_timeout_ms
+                                                             : 5000,
+  };
+  rc = connect_api_new(&co, &s->gw.connect, &reason);
+  if (rc < 0) {
+    log_error_code(rc, "Amazon Connect client: %s", reason ? reason : "cannot create");
+    return rc;
+  }
+  /* A burst of a few requests lets several calls ending together go out at once. */
+  double burst = cfg->connect_max_tps < 1 ? 1 : cfg->connect_max_tps;
+  rl_init(&s->gw.connect_rl, cfg->connect_max_tps, burst, uv_now(s->gw.loop));
+  return 0;
+}
+
 static void part_closed(void *arg)
 {
   struct services *s = arg;
@@ -74,6 +120,8 @@ static void part_closed(void *arg)
   void *cb_arg = s->closed_arg;
   gw_audio_free(&s->gw.greeting);
   gw_audio_free(&s->gw.fallback);
+  gw_prompts_free(s->gw.prompts, s->gw.n_prompts);
+  tool_registry_free(s->gw.tools);
   free(s);
   if (cb)
     cb(cb_arg);
@@ -94,6 +142,11 @@ void services_close(struct services *s, void (*closed_cb)(void *), void *arg)
   s->closed_cb = closed_cb;
   s->closed_arg = arg;
   s->pending = 2;   /* pacer, then creds → http */
+  if (s->gw.connect) {
+    /* Every call is gone by now, and with it every request. */
+    connect_api_free(s->gw.connect);
+    s->gw.connect = NULL;
+  }
   if (s->gw.s2s) {
     nova_provider_free(s->gw.s2s);
     s->gw.s2s = NULL;
@@ -139,6 +192,8 @@ int services_start(uv_loop_t *loop, const struct config *cfg, struct services **
   }
   if (rc == 0)
     rc = start_nova(s, cfg);
+  if (rc == 0)
+    rc = start_tools_connect(s, cfg);
   if (rc < 0) {
     services_close(s, NULL, NULL);
     return rc;
@@ -183,7 +238,7 @@ bool services_ready(const struct services *s, const char **reason)
 
 size_t services_active_calls(const struct services *s) { return s->gw.active; }
 
-void services_end_all_calls(struct services *s, const char *outcome, const char *reason)
+void services_end_all_calls(struct services *s)
 {
-  bridge_end_all(&s->gw, outcome, reason);
+  bridge_end_all(&s->gw);
 }

@@ -31,7 +31,7 @@ void services_set_sip(struct services *s, struct sip_agent *sip);
 /* /readyz: usable credentials (or still fetching them the first time). */
 bool services_ready(const struct services *s, const char **reason);
 size_t services_active_calls(const struct services *s);
-void services_end_all_calls(struct services *s, const char *outcome, const char *reason);
+void services_end_all_calls(struct services *s);
 /* Every call must have ended. closed_cb runs after the last handle closed. */
 void services_close(struct services *s, void (*closed_cb)(void *), void *arg);
 

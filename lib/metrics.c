@@ -136,6 +136,13 @@ void metrics_inc(struct metric *m, const char *label_value)
     metrics_add(metrics_child(m, label_value), 1);
 }
 
+void metrics_inc2(struct metric *m, const char *v1, const char *v2)
+{
+  char v[160];
+  snprintf(v, sizeof v, "%s|%s", v1, v2);
+  metrics_inc(m, v);
+}
+
 struct out {
   char *buf;
   size_t len, cap;
@@ -179,16 +186,30 @@ static void emit_labels(struct out *o, const struct metric *m, const struct metr
     return;
   emit(o, "{");
   if (m->label && c->label_value) {
-    emit(o, "%s=\"", m->label);
-    for (const char *p = c->label_value; *p; p++) {
-      if (*p == '\\' || *p == '"')
-        emit(o, "\\%c", *p);
-      else if (*p == '\n')
-        emit(o, "\\n");
-      else
-        emit(o, "%c", *p);
+    /* Two-label families: names "a,b", values "x|y" (see metrics.h). */
+    const char *name = m->label, *name_end = strchr(name, ',');
+    const char *v = c->label_value;
+    for (;;) {
+      int nlen = name_end ? (int)(name_end - name) : (int)strlen(name);
+      emit(o, "%.*s=\"", nlen, name);
+      for (; *v && !(name_end && *v == '|'); v++) {
+        if (*v == '\\' || *v == '"')
+          emit(o, "\\%c", *v);
+        else if (*v == '\n')
+          emit(o, "\\n");
+        else
+          emit(o, "%c", *v);
+      }
+      emit(o, "\"");
+      if (!name_end)
+        break;
+      if (*v == '|')
+        v++;
+      name = name_end + 1;
+      name_end = strchr(name, ',');
+      emit(o, ",");
     }
-    emit(o, "\"%s", extra_name ? "," : "");
+    emit(o, "%s", extra_name ? "," : "");
   }
   if (extra_name)
     emit(o, "%s=\"%s\"", extra_name, extra_value);

@@ -25,7 +25,8 @@ enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 struct metric;          /* a family */
 struct metric_child;    /* one label value of a family */
 
-/* Register a family. `label` may be NULL (no label). Names and help strings are
+/* Register a family. `label` may be NULL (no label), one label name, or two
+ * names "a,b": then a child's value is "x|y" (metrics_inc2 builds it). Names and help strings are
  * borrowed and must be static. Returns NULL on allocation failure. */
 struct metric *metrics_counter_new(const char *name, const char *help, const char *label);
 struct metric *metrics_gauge_new(const char *name, const char *help, const char *label);
@@ -46,6 +47,8 @@ double metrics_value(const struct metric_child *c);        /* counter/gauge, or 
 
 /* Shorthands for one-off updates off the hot path. */
 void metrics_inc(struct metric *m, const char *label_value);
+/* For a two-label family: the child "v1|v2". */
+void metrics_inc2(struct metric *m, const char *v1, const char *v2);
 
 /* Render every family in Prometheus text exposition format (version 0.0.4) into
  * a malloc'd NUL-terminated buffer. Returns 0 or -ENOMEM. */

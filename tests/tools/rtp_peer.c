@@ -9,6 +9,8 @@
  * <record-dir>/stream-<i>.wav, and measured: packets, pacing (inter-arrival
  * deviation from 20 ms), the audio's duration above -40 dBFS and its dominant
  * frequency. One JSON line per stream and a summary line go to stdout.
+ * SIGTERM/SIGINT end the run early, still with the report (the gateway may end
+ * the call before --seconds).
  *
  * SRTP (the security e2e tests): --srtp SUITE --srtp-tx KEY --srtp-rx KEY,
  * keys as in a=crypto (base64 of key||salt): we send with --srtp-tx (the key
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,8 @@ static struct {
   uint8_t pt;
   struct stream *streams;
   uv_timer_t timer;
+  uv_signal_t sig_term, sig_int;
+  volatile bool stop;
   uint64_t start_us;
   bool loop_wav;
   char dtmf;
@@ -203,14 +208,23 @@ static void on_timer(uv_timer_t *t)
       s->next_send_us += 20000;
     }
   }
-  if (n >= end) {
+  if (n >= end || g.stop) {
     uv_timer_stop(t);
+    uv_close((uv_handle_t *)&g.sig_term, NULL);
+    uv_close((uv_handle_t *)&g.sig_int, NULL);
     for (int i = 0; i < g.count; i++) {
       uv_udp_recv_stop(&g.streams[i].sock);
       uv_close((uv_handle_t *)&g.streams[i].sock, NULL);
     }
     uv_close((uv_handle_t *)t, NULL);
   }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+  (void)h;
+  (void)signum;
+  g.stop = true;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -429,6 +443,10 @@ int main(int argc, char **argv)
   g.start_us = now_us();
   uv_timer_init(loop, &g.timer);
   uv_timer_start(&g.timer, on_timer, 1, 1);
+  uv_signal_init(loop, &g.sig_term);
+  uv_signal_init(loop, &g.sig_int);
+  uv_signal_start(&g.sig_term, on_signal, SIGTERM);
+  uv_signal_start(&g.sig_int, on_signal, SIGINT);
   printf("{\"ready\":true}\n");
   fflush(stdout);
   uv_run(loop, UV_RUN_DEFAULT);

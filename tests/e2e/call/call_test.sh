@@ -3,7 +3,7 @@
 # fake Bedrock over TLS. Each case asserts what the caller heard (duration and
 # dominant frequency of the fake's reply WAV) and what the fake heard and
 # checked (signatures, input audio, text inputs, the closing order).
-#   call_test.sh BUILD_DIR CASE   CASE: full | hangup_mid_reply | dtmf_rfc4733
+#   call_test.sh BUILD_DIR CASE   CASE: full | hangup_mid_reply | dtmf_rfc4733 | dtmf_info
 set -uo pipefail
 BUILD=$1
 case_name=$2
@@ -19,6 +19,23 @@ read -r sip bedrock admin sport <<<"$(e2e_ports 4)"
 rtp=$(e2e_rtp_port)
 e2e_fake_bedrock "$bedrock" --reply-wav "$WORK/reply.wav" || exit 1
 e2e_gateway "$sip" "$bedrock" "$admin" CALL_RECORDS_DIR="$WORK" || { cat "$WORK/gateway.log"; exit 1; }
+
+if [ "$case_name" = dtmf_info ]; then
+  # SIP INFO DTMF (application/dtmf-relay "5", application/dtmf "#") mid-call.
+  sipp -sf "$E2E_SRC/tests/sipp/info.xml" -m 1 -d 2000 -i 127.0.0.1 -p "$sport" "127.0.0.1:$sip" \
+    -timeout 30 -timeout_error -trace_err -error_file "$WORK/sipp-errors.log" >"$WORK/sipp.log" 2>&1
+  check "SIPp call with INFO DTMF completed" "$? == 0"
+  sleep 1
+  report=$(ls "$WORK"/stream-*.json 2>/dev/null | head -1)
+  [ -n "$report" ] || { echo "not ok - the fake wrote no stream report"; exit 1; }
+  R() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$report" "$1"; }
+  check "INFO dtmf-relay digit 5 reached the model as text" \
+    "$(R "any('pressed 5' in t for t in d['text_inputs'])")"
+  check "INFO application/dtmf digit # reached the model as text" \
+    "$(R "any('pressed #' in t for t in d['text_inputs'])")"
+  [ $fail -eq 0 ] || { echo "--- gateway.log"; tail -30 "$WORK/gateway.log"; }
+  exit $fail
+fi
 
 case $case_name in
 full)         secs=6; extra=(--wav "$WORK/caller.wav") ;;

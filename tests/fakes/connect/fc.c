@@ -48,6 +48,7 @@ struct freq {
   char type[64];
   char msg[256];
   size_t rec;
+  bool answered, ended;
 };
 
 static int64_t wall_s(void) { return (int64_t)time(NULL); }
@@ -142,17 +143,24 @@ static void reply(struct freq *q)
   struct fc *f = q->f;
   if (!q->rq)
     return;
-  f->rec[q->rec].status = q->status;
-  snprintf(f->rec[q->rec].type, sizeof f->rec[q->rec].type, "%s", q->type);
+  struct fc_record *r = &f->rec[q->rec];
+  r->status = q->status;
+  snprintf(r->type, sizeof r->type, "%s", q->type);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  r->answered_wall_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
   const struct http_header ct = {"content-type", "application/json"};
   if (q->status == 200) {
     h2srv_reply(q->rq, 200, &ct, 1, "{}", 2);
-    return;
+  } else {
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"Message\":\"%s\"}", q->msg);
+    const struct http_header h[] = {ct, {"x-amzn-errortype", q->type}};
+    h2srv_reply(q->rq, q->status, h, 2, body, (size_t)n);
   }
-  char body[512];
-  int n = snprintf(body, sizeof body, "{\"Message\":\"%s\"}", q->msg);
-  const struct http_header h[] = {ct, {"x-amzn-errortype", q->type}};
-  h2srv_reply(q->rq, q->status, h, 2, body, (size_t)n);
+  q->answered = true;
+  if (f->o.record_cb)
+    f->o.record_cb(r, f->o.record_arg);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -249,6 +257,7 @@ static void on_end(struct h2srv_req *rq, void *arg)
   if (!q)
     return;
   f->nreq++;
+  q->ended = true;
   q->rec = f->nrec < MAX_RECORDS ? f->nrec++ : MAX_RECORDS - 1;
   struct fc_record *r = &f->rec[q->rec];
   free(r->body);
@@ -287,6 +296,11 @@ static void on_close(struct h2srv_req *rq, int err, void *arg)
   struct freq *q = h2srv_req_data(rq);
   if (!q)
     return;
+  struct fc *f = q->f;
+  if (q->ended && !q->answered && f->o.record_cb) {
+    f->rec[q->rec].status = 0;   /* the client gave up (hang, or it cancelled) */
+    f->o.record_cb(&f->rec[q->rec], f->o.record_arg);
+  }
   q->rq = NULL;
   uv_close((uv_handle_t *)&q->timer, free_req);
 }
@@ -302,7 +316,7 @@ int fc_new(uv_loop_t *loop, const struct fc_opts *o, struct fc **out)
   f->secret = strdup(o->secret);
   f->region = strdup(o->region);
   static const struct h2srv_cbs cbs = {on_request, on_data, on_end, on_close};
-  const struct h2srv_opts so = {.port = o->port, .cert_file = o->cert_file,
+  const struct h2srv_opts so = {.host = o->host, .port = o->port, .cert_file = o->cert_file,
                                 .key_file = o->key_file};
   int rc = (!f->akid || !f->secret || !f->region) ? -ENOMEM
                                                   : h2srv_new(loop, &so, &cbs, f, &f->srv);

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct fc_record;
+
 struct fc_opts {
   const char *cert_file;   /* NULL with key_file NULL: plain HTTP */
   const char *key_file;
@@ -28,6 +30,11 @@ struct fc_opts {
   const char *secret;
   const char *region;      /* scope region expected, e.g. "us-east-1" */
   int port;                /* 0: ephemeral */
+  const char *host;        /* NULL: 127.0.0.1 */
+  /* Called once per request when the fake has answered it (or the client gave
+   * up on a hanging one: status 0). Optional. */
+  void (*record_cb)(const struct fc_record *r, void *arg);
+  void *record_arg;
 };
 
 struct fc_faults {
@@ -39,6 +46,7 @@ struct fc_faults {
 
 struct fc_record {
   uint64_t at_ms;          /* uv_now() when the request ended */
+  uint64_t answered_wall_us; /* wall clock (CLOCK_REALTIME, us) of the answer; 0: none */
   int status;              /* what the fake answered; 0 while hanging */
   char type[64];           /* error type, "" on success */
   char *body;              /* request body as received */

@@ -35,6 +35,24 @@ START_TEST(counter_and_gauge)
 }
 END_TEST
 
+START_TEST(two_label_family)
+{
+  static const double b[] = {10};
+  struct metric *t = metrics_counter_new("nova_tool_calls_total", "Tool calls", "tool,result");
+  struct metric *h = metrics_histogram_new("nova_x_ms", "X", "a,b", b, 1);
+  metrics_inc2(t, "hangUp", "ok");
+  metrics_inc2(t, "hangUp", "ok");
+  metrics_inc2(t, "getDateAndTime", "timeout");
+  metrics_observe(metrics_child(h, "p|q\""), 3);
+  char *out = render();
+  ck_assert_ptr_nonnull(strstr(out, "nova_tool_calls_total{tool=\"hangUp\",result=\"ok\"} 2\n"));
+  ck_assert_ptr_nonnull(
+      strstr(out, "nova_tool_calls_total{tool=\"getDateAndTime\",result=\"timeout\"} 1\n"));
+  ck_assert_ptr_nonnull(strstr(out, "nova_x_ms_bucket{a=\"p\",b=\"q\\\"\",le=\"10\"} 1\n"));
+  free(out);
+}
+END_TEST
+
 START_TEST(unlabelled_family_renders_zero)
 {
   metrics_counter_new("nova_bargeins_total", "Barge-ins", NULL);
@@ -92,6 +110,7 @@ static Suite *suite(void)
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, counter_and_gauge);
   tcase_add_test(tc, unlabelled_family_renders_zero);
+  tcase_add_test(tc, two_label_family);
   tcase_add_test(tc, histogram_buckets_are_cumulative);
   tcase_add_test(tc, label_values_are_bounded_and_escaped);
   suite_add_tcase(s, tc);
