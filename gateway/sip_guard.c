@@ -48,23 +48,25 @@ static bool is_loopback_host(const char *hostport)
   return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
+/* One family, two labels: what was refused and how. */
 static void make_metrics(struct sip_guard *g)
 {
-  struct metric *den = metrics_counter_new(
-      "nova_sip_denied_total",
-      "SIP messages from sources outside SIP_ALLOW_CIDRS, dropped, by method", "method");
-  struct metric *drop = metrics_counter_new(
-      "nova_sip_flood_dropped_total",
-      "SIP requests over the flood budget, dropped unread (UDP), by method", "method");
-  struct metric *rej = metrics_counter_new(
-      "nova_sip_flood_rejected_total",
-      "SIP requests over the flood budget, answered 503 (TCP/TLS), by method", "method");
+  struct metric *m = metrics_counter_new(
+      "nova_sip_refused_total",
+      "SIP messages refused by the guard, by method and action: denied (source outside "
+      "SIP_ALLOW_CIDRS, dropped), dropped (UDP over the flood budget, dropped unread), "
+      "rejected (TCP/TLS over the budget, answered 503)",
+      "method,action");
   for (int c = 0; c <= SIP_FLOOD_NONE; c++) {
     const char *name = c == SIP_FLOOD_NONE ? "response_or_dialog"
                                            : sip_flood_class_name((enum sip_flood_class)c);
-    g->denied[c] = den ? metrics_child(den, name) : NULL;
-    g->dropped[c] = drop ? metrics_child(drop, name) : NULL;
-    g->rejected[c] = rej ? metrics_child(rej, name) : NULL;
+    char v[64];
+    snprintf(v, sizeof v, "%s|denied", name);
+    g->denied[c] = m ? metrics_child(m, v) : NULL;
+    snprintf(v, sizeof v, "%s|dropped", name);
+    g->dropped[c] = m ? metrics_child(m, v) : NULL;
+    snprintf(v, sizeof v, "%s|rejected", name);
+    g->rejected[c] = m ? metrics_child(m, v) : NULL;
   }
 }
 

@@ -24,9 +24,9 @@
  * fds around nua_create() (as sip_root finds its epoll fd), keeping the
  * AF_INET/AF_INET6 sockets bound to the SIP ports.
  *
- * Counts: nova_sip_denied_total{method} (outside the allowlist, seen by
- * checks 2 and 3), nova_sip_flood_dropped_total{method} (UDP, dropped
- * unread), nova_sip_flood_rejected_total{method} (TCP/TLS, answered 503).
+ * Counts: nova_sip_refused_total{method, action}, action "denied" (outside
+ * the allowlist, seen by checks 2 and 3), "dropped" (UDP over the flood
+ * budget, dropped unread) or "rejected" (TCP/TLS over it, answered 503).
  * Kernel drops (check 1) are not counted.
  *
  * Owner: the SIP agent, by value; `cfg` is borrowed. Loop thread only.

@@ -185,8 +185,8 @@ allowlist)
       { echo "not ok - OPTIONS over $t from 127.0.0.3 got $b"; failed=1; }
   done
   for i in 1 2 3 4; do $PROBE "$SIP" --src 127.0.0.3 --timeout 0.2 >/dev/null; done
-  v=$(metric "$ADMIN" 'nova_sip_denied_total{method="options"}')
-  [ "$v" = 5 ] && ok "nova_sip_denied_total{method=\"options\"} counted the 5 UDP probes" ||
+  v=$(metric "$ADMIN" 'nova_sip_refused_total{method="options",action="denied"}')
+  [ "$v" = 5 ] && ok "nova_sip_refused_total{method=\"options\",action=\"denied\"} counted the 5 UDP probes" ||
     { echo "not ok - denied options = $v, want 5"; failed=1; }
   # A call from the listed source, with RTP from another network tried first:
   # it must not latch; the caller's own stream then does.
@@ -231,7 +231,7 @@ flood)
   check "its caller heard the whole reply, paced (660 Hz, p99 pacing < 10 ms)" \
     "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4 and d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 10"
   passed=$(grep -c "INVITE from .*(127.0.0.2" "$WORK/gateway.log")
-  dropped=$(metric "$ADMIN" 'nova_sip_flood_dropped_total{method="invite"}')
+  dropped=$(metric "$ADMIN" 'nova_sip_refused_total{method="invite",action="dropped"}')
   echo "# flood INVITEs: $passed reached sofia, $dropped dropped unread"
   J="{\"passed\": $passed, \"dropped\": ${dropped%.*}, \"flood\": $F}"
   # 10/s with a burst of 10 over ~2 s of flood: at most ~35 may pass.
@@ -257,9 +257,9 @@ print(best or "")' "$WORK")
   echo "# TCP burst: $J"
   check "a TCP burst past the budget is answered 503" \
     "d.get('200', 0) >= 10 and d.get('503', 0) >= 15 and d.get('200', 0) + d.get('503', 0) == 30"
-  v=$(metric "$ADMIN" 'nova_sip_flood_rejected_total{method="options"}')
+  v=$(metric "$ADMIN" 'nova_sip_refused_total{method="options",action="rejected"}')
   J="{\"v\": ${v%.*}}"
-  check "nova_sip_flood_rejected_total{method=\"options\"} counted them" "d['v'] >= 15" ;;
+  check "nova_sip_refused_total{method=\"options\",action=\"rejected\"} counted them" "d['v'] >= 15" ;;
 *)
   echo "unknown case $CASE"; exit 2 ;;
 esac
