@@ -198,9 +198,12 @@ static void on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                    const struct sockaddr *addr, unsigned flags)
 {
   struct rtps *s = h->data;
-  (void)flags;
   if (nread <= 0 || !addr || s->closing)
     return;
+  if (flags & UV_UDP_PARTIAL) {   /* larger than any packet we take: cut short */
+    s->st.rx_bad++;
+    return;
+  }
   uint64_t now_us = pacer_now_us();
   uint8_t *data = (uint8_t *)buf->base;
   size_t len = (size_t)nread;
@@ -256,9 +259,12 @@ static void on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags)
 {
   struct rtps *s = h->data;
-  (void)flags;
   if (nread <= 0 || !addr || s->closing)
     return;
+  if (flags & UV_UDP_PARTIAL) {
+    s->st.rx_bad++;
+    return;
+  }
   uint8_t *data = (uint8_t *)buf->base;
   size_t len = (size_t)nread;
   if (s->latched ? !same_host(&s->remote, addr) : !latch_ok(s, addr)) {

@@ -31,7 +31,11 @@
 /* Exported by libsofia-sip-ua but not declared in its installed headers. */
 extern su_log_t tport_log[], nta_log[], nua_log[], soa_log[];
 
-enum { RETRY_AFTER_S = 5, UDP_MTU = 65535 };
+/* SIP_MAX_MESSAGE: the largest message sofia reads (it answers 413 to a
+ * larger request, and stops reading a stream that sent one). A Connect
+ * INVITE with SDP and UUI is a few KiB; sofia's default would be 2 MiB per
+ * message and connection. */
+enum { RETRY_AFTER_S = 5, UDP_MTU = 65535, SIP_MAX_MESSAGE = 65536 };
 
 uint64_t sip__now_ms(const struct sip_agent *agent)
 {
@@ -386,7 +390,7 @@ static int create_nua(struct sip_agent *agent)
       NUTAG_SESSION_TIMER(se), NUTAG_MIN_SE(se && se < 90 ? se : 90),
       NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua),
-      NTATAG_UDP_MTU(UDP_MTU), TAG_IF(cfg->debug_sip, TPTAG_LOG(1)), TAG_END());
+      NTATAG_UDP_MTU(UDP_MTU), NTATAG_MAXSIZE(SIP_MAX_MESSAGE), TAG_IF(cfg->debug_sip, TPTAG_LOG(1)), TAG_END());
   int ports[2] = {port, tls ? tls_port : port};
   grc = sip_guard_after_bind(&agent->guard, ports, 2);
   if (!agent->nua) {
