@@ -18,6 +18,12 @@
  * packet received must authenticate; failures are reported, never decoded.
  * --bad-tags N also sends, from the 50th frame on, N copies of real frames
  * with a flipped tag byte, which the gateway must drop and count.
+ * --bogus N sends, from the 50th frame on, N hostile packets beside the real
+ * ones: payload types we never negotiated (PCMA, CN, G.729, dynamic, 127),
+ * broken telephone-events, empty payloads and a 3000-byte datagram. The
+ * gateway must count and drop every one without disturbing the audio.
+ * (Plain RTP only: under SRTP their far-off sequence numbers would move
+ * the gateway's replay window.)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,7 +63,7 @@ struct stream {
   char dtmf;                 /* digit to send after the WAV, 0: none */
   int dtmf_state;
   struct srtp *srtp_tx, *srtp_rx;
-  uint64_t srtp_rx_failed, bad_tags_sent;
+  uint64_t srtp_rx_failed, bad_tags_sent, bogus_sent;
 };
 
 static struct {
@@ -76,7 +82,7 @@ static struct {
   bool loop_wav;
   char dtmf;
   const char *srtp_suite, *srtp_tx_key, *srtp_rx_key;
-  int bad_tags;
+  int bad_tags, bogus;
 } g = {.host = "127.0.0.1", .base = 40000, .count = 1, .seconds = 5, .pt = 0};
 
 static uint64_t now_us(void)
@@ -153,6 +159,25 @@ static void send_pkt(struct stream *s, uint8_t *out, int len, size_t cap)
   uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote);
 }
 
+/* One hostile packet (--bogus): never something the gateway may decode. */
+static void send_bogus(struct stream *s)
+{
+  static const uint8_t pts[] = {8, 13, 18, 96, 127, 101, 0};
+  static const size_t sizes[] = {160, 1, 20, 160, 160, 1, 3000};
+  size_t k = s->bogus_sent % sizeof pts;
+  uint8_t out[3100 + SRTP_MAX_OVERHEAD];
+  struct rtp_pkt h = {.pt = pts[k], .seq = (uint16_t)(s->seq + 30000), .ts = s->ts,
+                      .ssrc = s->ssrc};
+  int hl = rtp_build_header(&h, out, sizeof out);
+  memset(out + hl, 0xa5, sizes[k]);
+  int len = hl + (int)sizes[k];
+  if (s->srtp_tx && (len = srtp_rtp_protect(s->srtp_tx, out, (size_t)len, sizeof out)) < 0)
+    return;
+  uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+  if (uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote) == len)
+    s->bogus_sent++;
+}
+
 static void send_frame(struct stream *s)
 {
   uint8_t out[12 + 4 + FRAME + SRTP_MAX_OVERHEAD];
@@ -193,6 +218,8 @@ static void send_frame(struct stream *s)
   int hl = rtp_build_header(&h, out, sizeof out);
   g711_encode(g.pt == 0 ? G711_ULAW : G711_ALAW, pcm, out + hl, len);
   send_pkt(s, out, hl + (int)len, sizeof out);
+  if (s->sent_frames >= 50 && s->bogus_sent < (uint64_t)g.bogus)
+    send_bogus(s);
   s->ts += FRAME;
   s->sent_frames++;
 }
@@ -326,10 +353,11 @@ static void report(void)
            "\"rx_seconds\":%.2f,\"audible_seconds\":%.2f,\"dominant_hz\":%.0f,"
            "\"level_dbfs\":%.1f,\"pacing_dev_p50_ms\":%.3f,\"pacing_dev_p99_ms\":%.3f,"
            "\"pacing_dev_max_ms\":%.3f,\"srtp\":%s,\"srtp_rx_failed\":%llu,"
-           "\"bad_tags_sent\":%llu}\n",
+           "\"bad_tags_sent\":%llu,\"bogus_sent\":%llu}\n",
            i, s->latched ? "true" : "false", s->sent_frames, (unsigned long long)s->rx_packets,
            s->rx_n / 8000.0, aud, f, level, p50, p99, dev_max, s->srtp_tx ? "true" : "false",
-           (unsigned long long)s->srtp_rx_failed, (unsigned long long)s->bad_tags_sent);
+           (unsigned long long)s->srtp_rx_failed, (unsigned long long)s->bad_tags_sent,
+           (unsigned long long)s->bogus_sent);
     if (p99 > all_p99)
       all_p99 = p99;
     if (dev_max > all_max)
@@ -385,7 +413,7 @@ int main(int argc, char **argv)
     {"host", 1, 0, 'h'}, {"base", 1, 0, 'b'}, {"count", 1, 0, 'n'}, {"seconds", 1, 0, 's'},
     {"wav", 1, 0, 'w'}, {"record-dir", 1, 0, 'r'}, {"alaw", 0, 0, 'a'}, {"loop", 0, 0, 'l'},
     {"dtmf", 1, 0, 'd'}, {"srtp", 1, 0, 'S'}, {"srtp-tx", 1, 0, 'T'},
-    {"srtp-rx", 1, 0, 'R'}, {"bad-tags", 1, 0, 'B'}, {0, 0, 0, 0}};
+    {"srtp-rx", 1, 0, 'R'}, {"bad-tags", 1, 0, 'B'}, {"bogus", 1, 0, 'X'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -402,6 +430,7 @@ int main(int argc, char **argv)
     case 'T': g.srtp_tx_key = optarg; break;
     case 'R': g.srtp_rx_key = optarg; break;
     case 'B': g.bad_tags = atoi(optarg); break;
+    case 'X': g.bogus = atoi(optarg); break;
     default:
       fprintf(stderr, "usage: rtp-peer --base PORT --count N --seconds S [--wav F.wav] "
                       "[--record-dir DIR] [--alaw] [--loop] [--dtmf D]\n"

@@ -260,6 +260,166 @@ print(best or "")' "$WORK")
   v=$(metric "$ADMIN" 'nova_sip_refused_total{method="options",action="rejected"}')
   J="{\"v\": ${v%.*}}"
   check "nova_sip_refused_total{method=\"options\",action=\"rejected\"} counted them" "d['v'] >= 15" ;;
+hostile)
+  # Each hostile input is bounded: refused or ignored, the gateway stays up
+  # and the next normal request is served.
+  start off CALL_RECORDS_DIR="$WORK"
+  BIG="python3 $HERE/sip_probe.py big --port $SIP --timeout 3"
+  alive() {
+    [ "$(python3 "$HERE/sip_probe.py" options --port "$SIP")" = 200 ] &&
+      kill -0 "$E2E_GW_PID" 2>/dev/null
+  }
+  r=$($BIG --transport tcp --what headers)
+  case $r in 413|closed|timeout) ok "300 KB of headers over TCP refused ($r)" ;;
+    *) echo "not ok - 300 KB of headers over TCP got $r"; failed=1 ;; esac
+  alive && ok "still serving after it" || { echo "not ok - gateway down"; failed=1; }
+  r=$($BIG --transport tcp --what body)
+  case $r in 413|closed|timeout) ok "a 2 MB body over TCP refused ($r)" ;;
+    *) echo "not ok - a 2 MB body over TCP got $r"; failed=1 ;; esac
+  alive && ok "still serving after it" || { echo "not ok - gateway down"; failed=1; }
+  grep -q "too large message" "$WORK/gateway.log" || true
+  # Over UDP: 65,000 bytes of junk headers in one datagram (the largest).
+  r=$($BIG --transport udp --what headers)
+  alive && ok "a 65,000-byte UDP INVITE ($r) left the gateway serving" ||
+    { echo "not ok - gateway down after a 65 kB datagram"; failed=1; }
+  # UUI: 24,000 hex digits, then JSON nested 500 deep; both calls go on
+  # without it.
+  deep=$(python3 -c 'print(("{\"a\":" * 500 + "1" + "}" * 500).encode().hex())')
+  for what in "huge:$(python3 -c 'print("7b" * 12000)')" "deep:$deep"; do
+    name=${what%%:*}
+    J=$(python3 "$UA" --transport udp --port "$SIP" --plain --seconds 1 \
+          --rtp-port "$(e2e_rtp_port)" --header "User-to-User: ${what#*:};encoding=hex" \
+          2>"$WORK/ua-$name.err") || fail "the UA failed: $(tail -n 3 "$WORK/ua-$name.err")"
+    check "a call with a $name UUI is still answered" "d['status'] == 200 and d['bye_status'] == 200"
+  done
+  sleep 0.5
+  grep -q "User-to-User not used: UUI longer than the 8192 hex digits accepted" "$WORK/gateway.log" &&
+    ok "the 24,000-digit UUI was not decoded (over 8192 hex digits)" ||
+    { echo "not ok - no refusal of the huge UUI in the log"; failed=1; }
+  grep -q "User-to-User not used: UUI JSON is nested too deeply" "$WORK/gateway.log" &&
+    ok "the 500-deep JSON was never parsed (depth bound 4)" ||
+    { echo "not ok - no refusal of the deep UUI in the log"; failed=1; }
+  # Bogus RTP beside a real caller: other payload types, broken events,
+  # empty and oversized packets. Counted, dropped, the audio intact.
+  rm -f "$WORK"/call-*.json
+  J=$(python3 "$UA" --transport udp --port "$SIP" --plain --seconds 5 \
+        --rtp-port "$(e2e_rtp_port)" --peer "$PEER" --peer-out "$WORK/bogus.peer" \
+        --peer-arg=--wav --peer-arg="$WORK/caller.wav" --peer-arg=--bogus --peer-arg=140 \
+        2>"$WORK/ua-bogus.err") || fail "the UA failed: $(tail -n 3 "$WORK/ua-bogus.err")"
+  J=$(peer_json bogus)
+  echo "# peer: $J"
+  check "the caller sent 140 bogus packets and still heard the reply" \
+    "d['bogus_sent'] == 140 and abs(d['dominant_hz'] - 660) < 25"
+  sleep 0.5
+  summary=$(ls "$WORK"/call-*.json 2>/dev/null | grep -v transcript | head -n 1)
+  [ -n "$summary" ] && J=$(cat "$summary") || J='{"rtp": {"bad": -1}}'
+  check "the gateway counted every bogus packet as bad, lost none of the real ones" \
+    "d['rtp']['bad'] >= 140 and d['rtp']['lost'] == 0"
+  report=$(python3 -c 'import json,sys,glob
+best=""
+for f in glob.glob(sys.argv[1] + "/stream-*.json"):
+    d=json.load(open(f))
+    if abs(d["audio"]["dominant_hz"] - 1000) < 30 and d["audio"]["seconds"] > 3.5: best=f
+print(best)' "$WORK")
+  [ -n "$report" ] && ok "the fake heard the caller's clean 1 kHz tone through it" ||
+    { echo "not ok - no clean caller audio at the fake"; failed=1; } ;;
+hostile_tool)
+  # The model asks for a tool with 100 kB of arguments: refused as too
+  # large (tools/registry.h, TOOL_ARGS_MAX), told to the model, call goes on.
+  python3 -c 'import json,sys
+json.dump({"listen_ms": 800, "turns": [
+  {"tool": {"name": "getDateAndTime", "args": {"pad": "x" * 100000}}},
+  {"assistant": "ok"}]}, open(sys.argv[1], "w"))' "$WORK/script.json"
+  e2e_fake_bedrock "$BEDROCK" --reply-wav "$WORK/reply.wav" --script "$WORK/script.json" ||
+    fail "fake Bedrock did not start"
+  e2e_gateway "$SIP" "$BEDROCK" "$ADMIN" || fail "the gateway did not start"
+  J=$(python3 "$UA" --transport udp --port "$SIP" --plain --seconds 5 \
+        --rtp-port "$(e2e_rtp_port)" --peer "$PEER" --peer-out "$WORK/tool.peer" \
+        --peer-arg=--wav --peer-arg="$WORK/caller.wav" 2>"$WORK/ua-tool.err") ||
+    fail "the UA failed: $(tail -n 3 "$WORK/ua-tool.err")"
+  check "the call was answered and ended normally" "d['status'] == 200 and d['bye_status'] == 200"
+  sleep 1
+  J=$(cat "$(ls "$WORK"/stream-*.json | head -n 1)")
+  check "the model got a 'too large' tool result instead of a call with 100 kB of arguments" \
+    "len(d['tool_results']) >= 1 and 'too large' in d['tool_results'][0]['content']"
+  J=$(peer_json tool)
+  check "and the conversation went on: the caller heard the next reply" \
+    "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.0" ;;
+secrets)
+  # Distinctive secrets, used for real (signed Bedrock requests, a digest
+  # registration, an SRTP call), then looked for everywhere we write.
+  R=$(python3 -c 'import secrets; print(secrets.token_hex(6))')
+  AKID="AKIDSECTEST${R^^}"
+  SECRET="SecretKeySecTest/${R}+DoNotLogThis0123456789"
+  TOKEN="SessionTokenSecTest${R}DoNotLogThisEither"
+  PASSWORD="AuthPasswordSecTest${R}"
+  CTOK="ContainerTokenSecTest${R}"
+  printf '%s\n' "$SECRET" "$TOKEN" "$PASSWORD" "$AKID" "$CTOK" >"$WORK/secrets.txt"
+  read -r REG <<<"$(e2e_ports 1)"
+  # The test registrar (tests/sipp/registrar.xml) with our password.
+  sed "s/password=\"s3cret\"/password=\"$PASSWORD\"/" "$SRC/tests/sipp/registrar.xml" \
+    >"$WORK/registrar.xml"
+  (cd "$WORK" && exec timeout 60 sipp -sf "$WORK/registrar.xml" -i 127.0.0.1 \
+     -p "$REG" -m 1 -timeout 30 -nostdin >"$WORK/sipp-registrar.out" 2>&1) &
+  E2E_PIDS+=($!)
+  e2e_fake_bedrock "$BEDROCK" --reply-wav "$WORK/reply.wav" --akid "$AKID" --secret "$SECRET" ||
+    fail "fake Bedrock did not start"
+  SECENV=(AWS_ACCESS_KEY_ID="$AKID" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_SESSION_TOKEN="$TOKEN"
+          AWS_CONTAINER_AUTHORIZATION_TOKEN="$CTOK" SIP_SERVER="127.0.0.1:$REG" SIP_USER=gw
+          AUTH_PASSWORD="$PASSWORD" SIP_KEEPALIVE_TIME=0 DISPLAY_NAME="Nova Gateway" SRTP_MODE=required
+          SIP_TLS_LISTEN="127.0.0.1:$TLS" SIP_TLS_CERT="$PKI/test-server.pem"
+          SIP_TLS_KEY="$PKI/test-server.key" SIP_TLS_CA="$PKI/test-ca.pem"
+          CALL_RECORDS_DIR="$WORK/records" RECORD_CALLS=1 DEBUG_SIP=1 LOG_LEVEL=trace)
+  mkdir -p "$WORK/records"
+  e2e_gateway "$SIP" "$BEDROCK" "$ADMIN" "${SECENV[@]}" || fail "the gateway did not start"
+  i=0
+  until grep -q "registered (200" "$WORK/gateway.log"; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "not registered within 10 s"; sleep 0.1
+  done
+  grep -q "registration challenged" "$WORK/gateway.log" && ok "the digest challenge was answered" ||
+    { echo "not ok - no challenge: AUTH_PASSWORD unused"; failed=1; }
+  srtp_call AES_CM_128_HMAC_SHA1_80,AEAD_AES_128_GCM AEAD_AES_128_GCM 3 5
+  J=$(cat "$(ls "$WORK"/stream-*.json | head -n 1)")
+  check "the fake verified our signatures (the secret key was used)" \
+    "d['signature']['request_ok'] and d['signature']['events_bad'] == 0"
+  curl -s -m 5 "http://127.0.0.1:$ADMIN/metrics" >"$WORK/metrics.txt"
+  for p in /healthz /readyz; do curl -s -m 5 "http://127.0.0.1:$ADMIN$p" >>"$WORK/admin.txt"; done
+  env -i PATH="$PATH" "${SECENV[@]}" AWS_EC2_METADATA_DISABLED=true SIP_LISTEN="127.0.0.1:$SIP" \
+    "$BUILD/gateway/nova-gateway" --check-config >"$WORK/check-config.txt" 2>&1
+  grep -q "^AWS_SECRET_ACCESS_KEY=" "$WORK/check-config.txt" &&
+    ok "--check-config printed the configuration" ||
+    { echo "not ok - --check-config printed no AWS_SECRET_ACCESS_KEY line"; failed=1; }
+  kill -TERM "$E2E_GW_PID"; wait "$E2E_GW_PID" 2>/dev/null
+  grep -q "unregistered (200" "$WORK/gateway.log" || echo "# (no unregistration seen)"
+  cat "$WORK/keys.txt" >>"$WORK/secrets.txt"
+  files=("$WORK/gateway.log" "$WORK/metrics.txt" "$WORK/admin.txt" "$WORK/check-config.txt"
+         "$WORK"/records/* "$WORK/fake-bedrock.log" "$WORK/ua-call.err")
+  # count_leaks FILE...: how many (secret, piece) pairs appear in the files —
+  # each whole secret and every 12-character piece of it (a truncated leak).
+  count_leaks() {
+    local sec piece found=0
+    while read -r sec; do
+      [ -n "$sec" ] || continue
+      while read -r piece; do
+        if grep -aqF -- "$piece" "$@" 2>/dev/null; then
+          echo "not ok - a secret (...${piece: -4}) appears in: $(grep -alF -- "$piece" "$@" | tr '\n' ' ')" >&2
+          found=$((found + 1))
+        fi
+      done <<<"$(python3 -c 'import sys; s=sys.argv[1]; print("\n".join({s} | {s[i:i+12] for i in range(len(s) - 11)}))' "$sec")"
+    done <"$WORK/secrets.txt"
+    echo $found
+  }
+  n=$(grep -c . "$WORK/secrets.txt")
+  sz=$(cat "${files[@]}" 2>/dev/null | wc -c)
+  leaks=$(count_leaks "${files[@]}")
+  [ "$leaks" -eq 0 ] &&
+    ok "none of $n secrets (nor any 12-character piece) in $sz bytes of logs, metrics, records and --check-config" ||
+    failed=1
+  # The check can fail: a log line with one secret cut short is caught.
+  sed -n 3p "$WORK/secrets.txt" | cut -c 3-16 | sed 's/^/{"msg":"oops /; s/$/"}/' >"$WORK/control.log"
+  [ "$(count_leaks "$WORK/control.log" 2>/dev/null)" -gt 0 ] &&
+    ok "(control: a log line holding 14 characters of one secret is caught)" ||
+    { echo "not ok - the leak check cannot see a leak"; failed=1; } ;;
 *)
   echo "unknown case $CASE"; exit 2 ;;
 esac

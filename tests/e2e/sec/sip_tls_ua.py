@@ -87,6 +87,8 @@ def main():
     ap.add_argument("--suites", default="AEAD_AES_128_GCM")
     ap.add_argument("--plain", action="store_true")
     ap.add_argument("--keys-out", help="append every key of the call here (secrets test)")
+    ap.add_argument("--header", action="append", default=[],
+                    help="an extra header line for the INVITE (e.g. User-to-User: ...)")
     ap.add_argument("--foreign-rtp", metavar="ADDR:COUNT",
                     help="before the media starts, send COUNT RTP packets from ADDR")
     args = ap.parse_args()
@@ -128,6 +130,7 @@ def main():
     conn.send("INVITE %s SIP/2.0\r\n" % ruri + via % "inv" + "Max-Forwards: 70\r\n"
               "From: <sip:caller@%s>;tag=%s\r\nTo: <sip:nova@%s>\r\n" % (lh, ftag, args.host) +
               "Call-ID: %s\r\nCSeq: 1 INVITE\r\n" % call_id + contact +
+              "".join(h + "\r\n" for h in args.header) +
               "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s" % (len(sdp), sdp))
     result = {"tls_version": tls_version}
     while True:
