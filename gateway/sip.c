@@ -392,7 +392,7 @@ static int create_nua(struct sip_agent *agent)
       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua),
       NTATAG_UDP_MTU(UDP_MTU), NTATAG_MAXSIZE(SIP_MAX_MESSAGE), TAG_IF(cfg->debug_sip, TPTAG_LOG(1)), TAG_END());
   int ports[2] = {port, tls ? tls_port : port};
-  grc = sip_guard_after_bind(&agent->guard, ports, 2);
+  grc = sip_guard_after_bind(&agent->guard, ports, 2, agent->root.epoll_fd);
   if (!agent->nua) {
     log_error("cannot listen for SIP on %s%s%s (address in use or not local?)",
               cfg->sip_listen, tls ? " / TLS " : "", tls ? cfg->sip_tls_listen : "");
@@ -481,6 +481,13 @@ void sip__maybe_finish_close(struct sip_agent *agent)
     cb(arg);
 }
 
+static void on_guard_stopped(struct sip_guard *g)
+{
+  struct sip_agent *agent = (struct sip_agent *)((char *)g - offsetof(struct sip_agent, guard));
+  agent->open_handles--;
+  sip__maybe_finish_close(agent);
+}
+
 static void finish_shutdown(struct sip_agent *agent)
 {
   /* Calls whose dialog did not end in time: their handles die with the
@@ -493,13 +500,17 @@ static void finish_shutdown(struct sip_agent *agent)
     }
     c = next;
   }
-  if (agent->nua) {
-    nua_destroy(agent->nua);
-    agent->nua = NULL;
-  }
+  /* The guard watches sofia's sockets: let go of them before sofia closes
+   * them. */
   if (agent->guard_ready) {
     su_root_remove_prepoll(agent->root.su);
     agent->guard_ready = false;
+  }
+  agent->open_handles++;
+  sip_guard_stop(&agent->guard, on_guard_stopped);
+  if (agent->nua) {
+    nua_destroy(agent->nua);
+    agent->nua = NULL;
   }
   sip_root_close(&agent->root, on_root_closed);
 }

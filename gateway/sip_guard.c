@@ -3,10 +3,16 @@
  * and where they sit are in sip_guard.h).
  *
  * A UDP head is "vetted" once it passed, and must not be charged again when
- * the guard runs before sofia has read it (the prepoll hook and the end of a
- * nua callback can both see it). Datagrams are told apart by their kernel
- * receive time (SO_TIMESTAMPNS, read with the peek): a retransmission with
- * the same bytes is still another datagram, and is charged.
+ * the guard runs before sofia has read it (our poll, the prepoll hook and the
+ * end of a nua callback can all see it). Datagrams are told apart by their
+ * kernel receive time (SO_TIMESTAMPNS, read with the peek): a retransmission
+ * with the same bytes is still another datagram, and is charged.
+ *
+ * The gate (sip_guard.h, check 2): a gated socket sits in sofia's epoll set
+ * with no events until its head is vetted, then EPOLLONESHOT. While a vetted
+ * head waits for sofia, our own poll on the socket is stopped (it would fire
+ * on the same datagram again and again); it restarts once the guard sees
+ * that sofia took the head.
  */
 #define LOG_MODULE "sip"
 #include "gateway/sip_guard.h"
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +75,11 @@ static void make_metrics(struct sip_guard *g)
     snprintf(v, sizeof v, "%s|rejected", name);
     g->rejected[c] = m ? metrics_child(m, v) : NULL;
   }
+  struct metric *o = metrics_counter_new(
+      "nova_sip_udp_overflow_drops_total",
+      "SIP datagrams the kernel dropped because a SIP UDP socket's receive buffer was full",
+      NULL);
+  g->overflow = o ? metrics_child(o, NULL) : NULL;
 }
 
 static void count(struct metric_child *c)
@@ -80,6 +92,7 @@ int sip_guard_init(struct sip_guard *g, uv_loop_t *loop, const struct config *cf
 {
   memset(g, 0, sizeof *g);
   g->loop = loop;
+  g->epoll_fd = -1;
   const char *reason = NULL;
   int rc = netacl_parse(&g->acl, cfg->sip_allow_cidrs, &reason);
   if (rc < 0) {
@@ -148,6 +161,56 @@ static int local_port(int fd, int *family)
   return -1;
 }
 
+/* How sofia registered `fd` in its epoll set: the kernel lists it in
+ * /proc/self/fdinfo/<epoll fd> ("tfd: N events: HEX data: HEX"). */
+static bool epoll_registration(int epoll_fd, int fd, uint32_t *events, uint64_t *data)
+{
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epoll_fd);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f)) {
+    int tfd;
+    unsigned ev;
+    unsigned long long d;
+    if (sscanf(line, "tfd: %d events: %x data: %llx", &tfd, &ev, &d) == 3 && tfd == fd) {
+      *events = ev;
+      *data = d;
+      found = true;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+/* Arm (the vetted head may be read, once) or disarm the socket in sofia's
+ * epoll set. */
+static int gate(struct sip_guard *g, struct sip_guard_udp *u, bool open)
+{
+  struct epoll_event ev = {.events = open ? (u->ep_events | EPOLLONESHOT) : 0};
+  ev.data.u64 = u->ep_data;
+  return epoll_ctl(g->epoll_fd, EPOLL_CTL_MOD, u->fd, &ev);
+}
+
+static void on_poll_closed(uv_handle_t *h);
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+  struct sip_guard_udp *u = p->data;
+  (void)events;
+  if (status < 0) {
+    /* POLLERR (an ICMP error queued by IP_RECVERR): libuv has stopped the
+     * handle. sofia drains the error queue on its own ERR event; the guard
+     * polls again from its next step (prepoll), not from here, or the
+     * still-pending error would call us back at once, forever. */
+    u->polling = false;
+    return;
+  }
+  sip_guard_udp(u->guard);
+}
+
 static void watch_udp(struct sip_guard *g, int fd)
 {
   if (g->n_udp == SIP_GUARD_MAX_FDS)
@@ -156,7 +219,26 @@ static void watch_udp(struct sip_guard *g, int fd)
   int on = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
     log_warn("SIP guard: SO_TIMESTAMPNS: %s", strerror(errno));
-  g->udp[g->n_udp++] = (struct sip_guard_udp){.fd = fd};
+  /* And each peek then carries the socket's drop count (buffer overflows). */
+  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  struct sip_guard_udp *u = &g->udp[g->n_udp++];
+  *u = (struct sip_guard_udp){.fd = fd, .guard = g};
+  if (g->epoll_fd < 0 || !epoll_registration(g->epoll_fd, fd, &u->ep_events, &u->ep_data))
+    return;
+  u->ep_events &= ~(uint32_t)EPOLLONESHOT;
+  if (uv_poll_init_socket(g->loop, &u->poll, fd) < 0)
+    return;
+  u->poll.data = u;
+  g->open_handles++;
+  if (gate(g, u, false) < 0 || uv_poll_start(&u->poll, UV_READABLE, on_readable) < 0) {
+    log_warn("SIP guard: cannot gate a SIP UDP socket (%s)", strerror(errno));
+    struct epoll_event ev = {.events = u->ep_events};   /* as sofia had it */
+    ev.data.u64 = u->ep_data;
+    epoll_ctl(g->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    uv_close((uv_handle_t *)&u->poll, on_poll_closed);
+    return;
+  }
+  u->gated = u->polling = true;
 }
 
 static bool filter_listener(struct sip_guard *g, int fd)
@@ -174,8 +256,9 @@ static bool filter_listener(struct sip_guard *g, int fd)
   return true;
 }
 
-int sip_guard_after_bind(struct sip_guard *g, const int *ports, size_t nports)
+int sip_guard_after_bind(struct sip_guard *g, const int *ports, size_t nports, int epoll_fd)
 {
+  g->epoll_fd = epoll_fd;
   if (!g->fds_before)
     return 0;
   int listeners = 0;
@@ -205,8 +288,15 @@ int sip_guard_after_bind(struct sip_guard *g, const int *ports, size_t nports)
   }
   free(g->fds_before);
   g->fds_before = NULL;
-  log_info("SIP guard: %zu UDP socket(s) checked before sofia reads them, %d of %d stream "
-           "listener(s) filtered in the kernel", g->n_udp, g->filtered, listeners);
+  size_t gated = 0;
+  for (size_t i = 0; i < g->n_udp; i++)
+    gated += g->udp[i].gated;
+  log_info("SIP guard: %zu UDP socket(s) checked before sofia reads them (%zu gated in "
+           "its epoll set), %d of %d stream listener(s) filtered in the kernel", g->n_udp,
+           gated, g->filtered, listeners);
+  if (gated < g->n_udp)
+    log_warn("SIP guard: no /proc/self/fdinfo: UDP is checked at each sofia step, and a "
+             "datagram arriving just before sofia's wait can be read unvetted");
   if (g->n_udp == 0)
     log_warn("SIP guard: found no SIP UDP socket: UDP requests are only checked after "
              "sofia parsed them");
@@ -216,10 +306,10 @@ int sip_guard_after_bind(struct sip_guard *g, const int *ports, size_t nports)
 /* Peek at the head datagram: its first bytes, source, and kernel receive
  * time. Returns its byte count (as far as `head`), or -1 when there is none. */
 static ssize_t peek(int fd, uint8_t *head, size_t cap, struct sockaddr_storage *src,
-                    struct timespec *ts)
+                    struct timespec *ts, uint32_t *drops)
 {
   union {
-    char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+    char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64];
     struct cmsghdr align;
   } ctl;
   struct iovec iov = {head, cap};
@@ -227,16 +317,36 @@ static ssize_t peek(int fd, uint8_t *head, size_t cap, struct sockaddr_storage *
                        .msg_iovlen = 1, .msg_control = ctl.buf,
                        .msg_controllen = sizeof ctl.buf};
   ssize_t n;
-  do
+  int tries = 0;
+  /* A pending socket error (IP_RECVERR: an ICMP error) is returned once
+   * instead of the data: it is cleared by that, so look again. */
+  do {
+    msg.msg_namelen = sizeof *src;
+    msg.msg_controllen = sizeof ctl.buf;
     n = recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || (errno != EAGAIN && errno != EWOULDBLOCK && ++tries < 3)));
   if (n < 0)
     return -1;
   memset(ts, 0, sizeof *ts);
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
       memcpy(ts, CMSG_DATA(c), sizeof *ts);
+    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+      memcpy(drops, CMSG_DATA(c), sizeof *drops);
+  }
   return n;
+}
+
+/* Poll on or off: on while the socket has no vetted head waiting for sofia. */
+static void set_polling(struct sip_guard_udp *u, bool on)
+{
+  if (!u->gated || u->polling == on)
+    return;
+  if (on)
+    uv_poll_start(&u->poll, UV_READABLE, on_readable);
+  else
+    uv_poll_stop(&u->poll);
+  u->polling = on;
 }
 
 void sip_guard_udp(struct sip_guard *g)
@@ -248,12 +358,30 @@ void sip_guard_udp(struct sip_guard *g)
       uint8_t head[HEAD];
       struct sockaddr_storage src;
       struct timespec ts;
-      ssize_t n = peek(u->fd, head, sizeof head, &src, &ts);
-      if (n < 0)
+      uint32_t drops = u->drops;
+      ssize_t n = peek(u->fd, head, sizeof head, &src, &ts, &drops);
+      if (drops != u->drops) {
+        if (g->overflow)
+          metrics_add(g->overflow, (double)(uint32_t)(drops - u->drops));
+        u->drops = drops;
+      }
+      if (n < 0) {
+        /* Empty: whatever we let through has been read. Watch for more. */
+        u->vetted = false;
+        set_polling(u, true);
         break;
+      }
       if (u->vetted && ts.tv_sec == u->vetted_ts.tv_sec &&
-          ts.tv_nsec == u->vetted_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec))
-        break;   /* vetted already; sofia has not read it yet */
+          ts.tv_nsec == u->vetted_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec)) {
+        /* Vetted already; sofia has not read it yet. Arm it again: its
+         * one-shot event may have been spent on a read that returned a
+         * pending socket error (ECONNREFUSED from an ICMP message) instead
+         * of the datagram. */
+        if (u->gated)
+          gate(g, u, true);
+        break;
+      }
+      u->vetted = false;
       enum sip_flood_class cls = sip_flood_classify(head, (size_t)n);
       const struct sockaddr *sa = (const struct sockaddr *)&src;
       bool pass;
@@ -269,6 +397,11 @@ void sip_guard_udp(struct sip_guard *g)
       if (pass) {
         u->vetted = true;
         u->vetted_ts = ts;
+        /* sofia may now read exactly this one; we wait until it has. */
+        if (u->gated) {
+          gate(g, u, true);
+          set_polling(u, false);
+        }
         break;
       }
       /* Discard it: a 1-byte read takes a whole datagram off the queue. */
@@ -295,6 +428,34 @@ int sip_guard_request(struct sip_guard *g, const struct sockaddr *src, bool udp,
     return 503;
   }
   return 0;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+  struct sip_guard_udp *u = h->data;
+  struct sip_guard *g = u->guard;
+  if (--g->open_handles == 0 && g->closed_cb)
+    g->closed_cb(g);
+}
+
+void sip_guard_stop(struct sip_guard *g, void (*closed_cb)(struct sip_guard *g))
+{
+  g->closed_cb = closed_cb;
+  bool any = false;
+  for (size_t i = 0; i < g->n_udp; i++) {
+    struct sip_guard_udp *u = &g->udp[i];
+    if (!u->gated || uv_is_closing((uv_handle_t *)&u->poll))
+      continue;
+    /* Give the socket back to sofia as it was, then stop watching it. */
+    struct epoll_event ev = {.events = u->ep_events};
+    ev.data.u64 = u->ep_data;
+    epoll_ctl(g->epoll_fd, EPOLL_CTL_MOD, u->fd, &ev);
+    u->gated = false;
+    uv_close((uv_handle_t *)&u->poll, on_poll_closed);
+    any = true;
+  }
+  if (!any && g->open_handles == 0 && closed_cb)
+    closed_cb(g);
 }
 
 void sip_guard_close(struct sip_guard *g)

@@ -56,7 +56,7 @@ struct sip_agent {
   bool stack_stopping;
   enum sip_agent_state state;
   struct sip_reg reg;
-  int open_handles;           /* uv handles of the agent itself (reg.retry) */
+  int open_handles;           /* uv handles of the agent itself (reg.retry, the guard's polls) */
   sip_agent_closed_cb closed_cb;
   void *closed_arg;
 };

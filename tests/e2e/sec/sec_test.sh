@@ -14,6 +14,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/nova-e2e-sec-$CASE.XXXXXX")
 # shellcheck source=tests/e2e/lib.sh
 . "$SRC/tests/e2e/lib.sh"
 PKI=$BUILD/tests/fakes/common
+# Sanitizer builds: sofia 1.12 never frees its TLS contexts (see the file).
+export LSAN_OPTIONS=suppressions=$SRC/tests/e2e/sip/lsan-sofia-tls.supp:print_suppressions=0:fast_unwind_on_malloc=0
 UA=$HERE/sip_tls_ua.py
 PEER=$BUILD/tests/tools/rtp-peer
 
@@ -211,7 +213,10 @@ allow_warning)
     { echo "not ok - no warning"; failed=1; } ;;
 flood)
   # 2,000 INVITEs from 127.0.0.2 while a real call from 127.0.0.3 goes on.
-  start off SIP_RATE_PER_SOURCE=10 MEDIA_TIMEOUT_S=3 CALL_RECORDS_DIR="$WORK"
+  # A budget of 5/s: the INVITEs let through become real calls with Bedrock
+  # streams, which is load in its own right (under a sanitizer build, 30 of
+  # them in 2 s already disturb the pacing of the call we watch).
+  start off SIP_RATE_PER_SOURCE=5 MEDIA_TIMEOUT_S=3 CALL_RECORDS_DIR="$WORK"
   python3 "$UA" --transport udp --port "$SIP" --src 127.0.0.3 --plain --seconds 8 \
     --rtp-port "$(e2e_rtp_port)" --peer "$PEER" --peer-out "$WORK/legit.peer" \
     --peer-arg=--wav --peer-arg="$WORK/caller.wav" >"$WORK/legit.json" 2>"$WORK/ua-legit.err" &
@@ -228,16 +233,27 @@ flood)
     "d['status'] == 200 and d['bye_status'] == 200"
   J=$(peer_json legit)
   echo "# legit peer: $J"
-  check "its caller heard the whole reply, paced (660 Hz, p99 pacing < 10 ms)" \
-    "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4 and d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 10"
+  # Timing is only asserted on an optimised build: under a sanitizer every
+  # call (the flood's admitted ones too) costs many times its normal CPU.
+  if ldd "$BUILD/gateway/nova-gateway" 2>/dev/null | grep -q 'libasan\|libtsan'; then
+    SANITIZED=1; echo "# sanitizer build: pacing and loss are not asserted"
+  else
+    SANITIZED=0
+  fi
+  check "its caller heard the reply (660 Hz)" \
+    "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4"
+  check "... the whole call, paced (p99 pacing < 10 ms)" \
+    "$SANITIZED or (d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 10)"
   passed=$(grep -c "INVITE from .*(127.0.0.2" "$WORK/gateway.log")
   dropped=$(metric "$ADMIN" 'nova_sip_refused_total{method="invite",action="dropped"}')
-  echo "# flood INVITEs: $passed reached sofia, $dropped dropped unread"
-  J="{\"passed\": $passed, \"dropped\": ${dropped%.*}, \"flood\": $F}"
-  # 10/s with a burst of 10 over ~2 s of flood: at most ~35 may pass.
-  check "the flood source got no more than its budget through" "d['passed'] <= 35"
+  overflow=$(metric "$ADMIN" nova_sip_udp_overflow_drops_total)
+  echo "# flood INVITEs: $passed reached sofia, $dropped dropped unread by the guard," \
+       "$overflow dropped by the kernel (receive buffer full)"
+  J="{\"passed\": $passed, \"dropped\": ${dropped%.*}, \"overflow\": ${overflow%.*}, \"flood\": $F}"
+  # 5/s with a burst of 5 over ~2 s of flood: 15, and a little slack.
+  check "the flood source got no more than its budget through" "d['passed'] <= 17"
   check "every other flood INVITE was dropped unread and counted" \
-    "d['dropped'] + d['passed'] >= 1990 and d['dropped'] >= 1950"
+    "d['dropped'] + d['overflow'] + d['passed'] == 2000 and d['dropped'] + d['overflow'] >= 1980"
   report=$(python3 -c 'import json,sys,glob
 best=None
 for f in glob.glob(sys.argv[1] + "/stream-*.json"):
@@ -246,20 +262,20 @@ for f in glob.glob(sys.argv[1] + "/stream-*.json"):
 print(best or "")' "$WORK")
   [ -n "$report" ] && J=$(cat "$report") || J='{"audio": {"seconds": 0}}'
   check "the fake heard the legitimate caller's tone for the whole call" \
-    "d['audio']['seconds'] > 6.5"
+    "d['audio']['seconds'] > ($SANITIZED and 3 or 6.5)"
   summary=$(grep -l '127.0.0.3' "$WORK"/call-*.json 2>/dev/null | grep -v transcript | head -n 1)
   [ -n "$summary" ] && J=$(cat "$summary") || J='{"rtp": {"lost": -1}}'
-  check "no RTP lost on the legitimate call" "d['rtp']['lost'] == 0"
+  check "no RTP lost on the legitimate call" "$SANITIZED or d['rtp']['lost'] == 0"
   # Over TCP the excess is parsed by sofia but answered 503 before any call
-  # state exists: 30 OPTIONS at once on one connection, budget 10.
+  # state exists: 30 OPTIONS at once on one connection, budget 5.
   J=$(python3 "$HERE/sip_probe.py" options --port "$SIP" --src 127.0.0.4 --transport tcp \
         --count 30)
   echo "# TCP burst: $J"
   check "a TCP burst past the budget is answered 503" \
-    "d.get('200', 0) >= 10 and d.get('503', 0) >= 15 and d.get('200', 0) + d.get('503', 0) == 30"
+    "d.get('200', 0) >= 5 and d.get('503', 0) >= 20 and d.get('200', 0) + d.get('503', 0) == 30"
   v=$(metric "$ADMIN" 'nova_sip_refused_total{method="options",action="rejected"}')
   J="{\"v\": ${v%.*}}"
-  check "nova_sip_refused_total{method=\"options\",action=\"rejected\"} counted them" "d['v'] >= 15" ;;
+  check "nova_sip_refused_total{method=\"options\",action=\"rejected\"} counted them" "d['v'] >= 20" ;;
 hostile)
   # Each hostile input is bounded: refused or ignored, the gateway stays up
   # and the next normal request is served.
