@@ -451,7 +451,18 @@ int bridge_new_call(struct call *call, void *arg)
     .drained_cb = on_drained,
     .sent_cb = on_sent,
   };
-  rc = rtps_new(gw->loop, gw->pacer, &ro, &cbs, b, &b->rtp);
+  /* Host networking shares the port range with whatever else runs there: a
+   * pair taken by another process is skipped, not a refused call. */
+  for (int attempt = 0;; attempt++) {
+    ro.local_port = m->local_rtp_port;
+    rc = rtps_new(gw->loop, gw->pacer, &ro, &cbs, b, &b->rtp);
+    if (rc != UV_EADDRINUSE || attempt == 7)
+      break;
+    log_warn("RTP port %u is taken by another process; trying the next pair",
+             (unsigned)m->local_rtp_port);
+    if (call_media_next_port(call) < 0)
+      break;
+  }
   if (rc < 0) {
     log_error_code(rc, "cannot open RTP on %s:%u: %s", m->local_addr, m->local_rtp_port,
                    rc < -1000 ? err_str(rc) : uv_strerror(rc));

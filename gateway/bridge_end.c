@@ -36,6 +36,7 @@
 #define GOODBYE_TICK_MS 100
 
 static void cx_pump(struct bridge *b);
+static void on_cx_timer(uv_timer_t *t);
 
 /* --- the Connect context and per-call overrides ------------------------------ */
 
@@ -161,7 +162,9 @@ int bridge__set_attribute(struct bridge *b, const char *key, const char *value,
   int rc = attrs_set(b->attrs, key, value, reason);
   if (rc == 0) {
     log_debug("attribute %s queued (%zu bytes)", key, strlen(value));
-    cx_pump(b);
+    /* Not now: the other keys of the same tool call join this batch. */
+    if (!b->cx_req && !uv_is_active((uv_handle_t *)&b->cx_timer))
+      uv_timer_start(&b->cx_timer, on_cx_timer, 0, 0);
   }
   return rc;
 }

@@ -326,6 +326,23 @@ void call__refer_progress(struct call *call, int status, bool final)
 
 /* --- operations ------------------------------------------------------------ */
 
+int call_media_next_port(struct call *call)
+{
+  if (call->state != CALL_INCOMING || !call->have_port)
+    return NV_ECLOSED;
+  struct sip_agent *agent = call->agent;
+  uint64_t now = sip__now_ms(agent);
+  uint16_t port;
+  /* Take the next pair before giving this one back, or we would get it again. */
+  int rc = portpool_acquire(&agent->ports, now, &port);
+  if (rc < 0)
+    return rc;
+  portpool_release(&agent->ports, call->media.local_rtp_port, now);
+  call->media.local_rtp_port = port;
+  call->media.local_rtcp_port = (uint16_t)(port + 1);
+  return 0;
+}
+
 int call_answer(struct call *call)
 {
   return call_fire(call, EV_ANSWER, 0);

@@ -166,6 +166,12 @@ void call_log_ctx(struct call *call);
 
 /* --- operations ---------------------------------------------------------- */
 
+/* INCOMING only (before our SDP goes out): the reserved RTP/RTCP pair turned
+ * out to be taken by another process on the host; swap it for the next pair
+ * of the pool (the old one goes back through quarantine). The new ports are in
+ * call_media(). Returns 0, NV_EFULL (no other pair) or NV_ECLOSED. */
+int call_media_next_port(struct call *call);
+
 /* Send 200 OK with our SDP answer (or offer, when the INVITE had none).
  * Returns 0, or NV_ECLOSED when the call is not INCOMING. */
 int call_answer(struct call *call);

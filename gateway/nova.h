@@ -59,6 +59,16 @@ void nova_provider_free(struct s2s_provider *p);
 void nova_session_renew_now(struct s2s_session *s);
 
 /* Counters of one session, for tests and call records. */
+/* A live stream that dies of a transient error (throttling, 5xx, model
+ * timeout/stream error, connection lost) is replaced: history and unanswered
+ * caller audio are replayed into a new stream, at most NOVA_RECOVER_MAX times
+ * in a row (a stream that then lives NOVA_RECOVER_WINDOW_MS resets the count),
+ * each within NOVA_RECOVER_TIMEOUT_MS; the call sees a non-fatal
+ * S2S_EV_ERROR. Past that, or for other errors, the session fails. */
+#define NOVA_RECOVER_MAX 2
+#define NOVA_RECOVER_TIMEOUT_MS 5000
+#define NOVA_RECOVER_WINDOW_MS 60000
+
 struct nova_session_stats {
   unsigned streams_opened;
   unsigned renewals;
@@ -66,6 +76,7 @@ struct nova_session_stats {
   uint64_t audio_events;        /* audioInput events sent */
   uint64_t replayed_samples;
   uint64_t audio_out_samples;
+  unsigned recoveries;          /* streams replaced after a transient failure */
 };
 void nova_session_stats(const struct s2s_session *s, struct nova_session_stats *out);
 

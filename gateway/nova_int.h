@@ -62,6 +62,13 @@ struct nova_sess {
   int assistant_open;         /* assistant content blocks open */
   bool barged;                /* barge-in reported for the current response */
   bool ready_reported;
+  bool greeted;               /* the "speak first" text went out (never twice) */
+  bool recovering;            /* the live stream died; a new one is opening */
+  uint64_t recover_deadline;
+  uint64_t last_recovery_ms;
+  unsigned recent_recoveries; /* in a row (see NOVA_RECOVER_WINDOW_MS) */
+  enum s2s_err recover_kind;  /* what killed it, reported if recovery fails */
+  int recover_code, recover_status;
   char **tools_pending;       /* toolUseIds awaiting s2s_tool_result() */
   size_t n_tools, cap_tools;
 
@@ -73,6 +80,11 @@ struct nova_sess {
 void nova__emit(struct nova_sess *s, const struct s2s_event *ev);
 void nova__fatal(struct nova_sess *s, enum s2s_err kind, int code, int status,
                  const char *msg);
+/* The live stream died with a transient error: replace it (history and the
+ * unanswered caller audio replayed) or, past the budget, fail for good. */
+void nova__lost_stream(struct nova_sess *s, enum s2s_err kind, int code, int status,
+                       const char *msg);
+
 void nova__begin_close(struct nova_sess *s);
 int nova__request_stream(struct nova_sess *s);
 

@@ -64,6 +64,89 @@ void nova__fatal(struct nova_sess *s, enum s2s_err kind, int code, int status,
   nova__begin_close(s);
 }
 
+/* ---- recovery ------------------------------------------------------------------ */
+
+/* Worth another stream: the service or the network hiccuped. Not worth it:
+ * our request is wrong (validation, 4xx) or we cannot sign (credentials). */
+static bool transient(enum s2s_err kind)
+{
+  switch (kind) {
+  case S2S_ERR_THROTTLING:
+  case S2S_ERR_MODEL_TIMEOUT:
+  case S2S_ERR_UNAVAILABLE:
+  case S2S_ERR_INTERNAL:
+  case S2S_ERR_MODEL_STREAM:
+  case S2S_ERR_CONNECTION:
+    return true;
+  default:
+    return false;
+  }
+}
+
+void nova__lost_stream(struct nova_sess *s, enum s2s_err kind, int code, int status,
+                       const char *msg)
+{
+  if (s->state == NOVA_S_CLOSING)
+    return;
+  uint64_t now = uv_now(s->prov->loop);
+  if (s->recent_recoveries && now - s->last_recovery_ms >= NOVA_RECOVER_WINDOW_MS)
+    s->recent_recoveries = 0;   /* the last replacement lived long enough */
+  if (!transient(kind) || s->recent_recoveries >= NOVA_RECOVER_MAX) {
+    nova__fatal(s, kind, code, status, msg);
+    return;
+  }
+  s->stats.recoveries++;
+  s->recent_recoveries++;
+  s->last_recovery_ms = now;
+  log_warn_code(code, "%s: stream lost (%s, HTTP %d): %s; opening a new one (%u of %d)",
+                s->log_id, s2s_err_name(kind), status, msg, s->recent_recoveries,
+                NOVA_RECOVER_MAX);
+  /* The call hears about it, but the session goes on. */
+  struct s2s_event ev = {.type = S2S_EV_ERROR};
+  ev.u.error.kind = kind;
+  ev.u.error.code = code;
+  ev.u.error.http_status = status;
+  ev.u.error.fatal = false;
+  ev.u.error.message = msg;
+  nova__emit(s, &ev);
+  if (s->state == NOVA_S_CLOSING)
+    return;   /* the call closed the session from the callback */
+  /* Tool calls and the response of the dead stream cannot be answered or
+   * finished on the new one; a renewal in progress starts over later. */
+  for (size_t i = 0; i < s->n_tools; i++)
+    free(s->tools_pending[i]);
+  s->n_tools = 0;
+  s->assistant_open = 0;
+  s->barged = false;
+  s->usage_done.input_speech_tokens += s->usage_cur.input_speech_tokens;
+  s->usage_done.input_text_tokens += s->usage_cur.input_text_tokens;
+  s->usage_done.output_speech_tokens += s->usage_cur.output_speech_tokens;
+  s->usage_done.output_text_tokens += s->usage_cur.output_text_tokens;
+  s->usage_done.total_tokens += s->usage_cur.total_tokens;
+  memset(&s->usage_cur, 0, sizeof s->usage_cur);
+  if (s->next) {
+    nova_stream_abort(s->next);
+    s->next = NULL;
+  }
+  s->recovering = true;
+  s->recover_kind = kind;
+  s->recover_code = code;
+  s->recover_status = status;
+  s->recover_deadline = uv_now(s->prov->loop) + NOVA_RECOVER_TIMEOUT_MS;
+  nova_renew_init(&s->renew, uv_now(s->prov->loop), (uint64_t)s->prov->o.renew_after_ms,
+                  (uint64_t)s->prov->o.renew_after_ms + (uint64_t)s->prov->o.switch_grace_ms);
+  /* With no current stream, the next one is opened as the live one: the
+   * history and the unanswered caller audio (the ring) are replayed into it. */
+  if (!s->creq) {
+    int rc = nova__request_stream(s);
+    if (rc < 0) {
+      nova__fatal(s, kind, code, status, msg);
+      return;
+    }
+  }
+  nova__schedule_renew(s);
+}
+
 /* ---- closing --------------------------------------------------------------- */
 
 static void maybe_free(struct nova_sess *s)
@@ -238,7 +321,12 @@ static void stream_event_cb(struct nova_stream *ns, const struct nova_out *o, vo
 static void stream_ready_cb(struct nova_stream *ns, void *arg)
 {
   struct nova_sess *s = arg;
-  if (ns == s->cur && !s->ready_reported) {
+  if (ns == s->cur && s->recovering) {
+    s->recovering = false;
+    log_info("%s: new stream live after the loss (%u so far)", s->log_id,
+             s->stats.recoveries);
+    nova__schedule_renew(s);
+  } else if (ns == s->cur && !s->ready_reported) {
     s->ready_reported = true;
     struct s2s_event ev = {.type = S2S_EV_READY};
     nova__emit(s, &ev);
@@ -260,7 +348,7 @@ static void stream_error_cb(struct nova_stream *ns, enum s2s_err kind, int code,
     nova__schedule_renew(s);
   } else if (ns == s->cur) {
     s->cur = NULL;
-    nova__fatal(s, kind, code, status, msg);
+    nova__lost_stream(s, kind, code, status, msg);
   } else {
     log_debug("%s: retiring stream ended: %s", s->log_id, msg);
   }
@@ -273,7 +361,7 @@ static void stream_closed_cb(struct nova_stream *ns, bool clean, void *arg)
   if (ns == s->cur) {
     s->cur = NULL;
     if (s->state != NOVA_S_CLOSING)
-      nova__fatal(s, S2S_ERR_CONNECTION, NV_ECLOSED, 0, "stream closed");
+      nova__lost_stream(s, S2S_ERR_CONNECTION, NV_ECLOSED, 0, "stream closed");
   }
   if (ns == s->next)
     s->next = NULL;
@@ -354,8 +442,14 @@ static void creds_done_cb(int err, const struct creds *c, void *arg)
   else
     s->next = ns;
   rc = send_preamble(s, ns);
-  if (rc == 0 && first)
-    rc = nova__start_audio(s, ns, true);
+  if (rc == 0 && first) {
+    /* A replacement for a stream that had come up continues the
+     * conversation like a renewal; one that never had starts afresh. */
+    bool fresh = !s->recovering || !s->ready_reported;
+    if (fresh)
+      s->greeted = false;
+    rc = nova__start_audio(s, ns, fresh);
+  }
   if (rc < 0) {
     log_warn_code(rc, "%s: cannot send the stream preamble", s->log_id);
     if (first)

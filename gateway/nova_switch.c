@@ -132,8 +132,10 @@ int nova__start_audio(struct nova_sess *s, struct nova_stream *ns, bool first)
       free(buf);
     }
   }
-  if (first && s->greeting)
+  if (first && s->greeting && !s->greeted) {
+    s->greeted = true;
     rc = nova__send_text_block(s, ns, s->greeting);
+  }
   if (rc == 0 && s->pending_text) {
     rc = nova__send_text_block(s, ns, s->pending_text);
     free(s->pending_text);
@@ -181,7 +183,17 @@ static void do_switch(struct nova_sess *s)
 
 void nova__poll_renew(struct nova_sess *s)
 {
-  if (s->state == NOVA_S_CLOSING || !s->cur)
+  if (s->state == NOVA_S_CLOSING)
+    return;
+  if (s->recovering) {
+    if (uv_now(s->prov->loop) >= s->recover_deadline)
+      nova__fatal(s, s->recover_kind, s->recover_code, s->recover_status,
+                  "the stream was lost and no new one came up in time");
+    else
+      nova__schedule_renew(s);
+    return;
+  }
+  if (!s->cur)
     return;
   bool boundary = s->assistant_open == 0 && s->n_tools == 0;
   switch (nova_renew_poll(&s->renew, uv_now(s->prov->loop), boundary)) {
@@ -210,7 +222,8 @@ void nova__schedule_renew(struct nova_sess *s)
 {
   if (s->state == NOVA_S_CLOSING)
     return;
-  uint64_t due = nova_renew_due(&s->renew), now = uv_now(s->prov->loop);
+  uint64_t due = s->recovering ? s->recover_deadline : nova_renew_due(&s->renew);
+  uint64_t now = uv_now(s->prov->loop);
   if (due == UINT64_MAX) {
     uv_timer_stop(&s->renew_timer);
     return;

@@ -178,7 +178,12 @@ int services_start(uv_loop_t *loop, const struct config *cfg, struct services **
              ? gw_audio_load(cfg->fallback_filename, &s->gw.fallback)
              : gw_audio_fallback_tone(&s->gw.fallback);
   if (rc == 0) {
-    struct http_client_opts ho = {.ca_file = str_or_null(cfg->aws_ca_bundle)};
+    /* A caller who is silent makes a Nova stream silent too, so only PINGs
+     * tell a live connection from a black hole: probe after 5 s of silence,
+     * give up 3 s later (the stream is then replaced, docs/nova.md). */
+    struct http_client_opts ho = {.ca_file = str_or_null(cfg->aws_ca_bundle),
+                                  .ping_interval_ms = 5000,
+                                  .ping_timeout_ms = 3000};
     if ((rc = http_client_new(loop, &ho, &s->http)) < 0)
       log_error_code(rc, "cannot create the HTTP client (AWS_CA_BUNDLE=%s)",
                      cfg->aws_ca_bundle ? cfg->aws_ca_bundle : "");

@@ -17,9 +17,27 @@ e2e_cleanup() {
 e2e_ports() { python3 "$E2E_SRC/tests/e2e/sip/freeports.py" "$1"; }
 
 # A media pool nobody else in this test run is likely to use.
-e2e_media_base() { echo $(( 20000 + (RANDOM % 100) * 200 )); }   # 20000-39999
+# Below the kernel's ephemeral range (32768-60999), so no client socket of any
+# process takes a pool port; gateways skip pairs that are taken anyway.
+e2e_media_base() { echo $(( 20000 + (RANDOM % 60) * 200 )); }   # 20000-31999
 # Caller-side (rtp-peer) ports come from 50000-58999, never a gateway pool.
-e2e_rtp_port() { echo $(( 50000 + (RANDOM % 4500) * 2 )); }
+# (an even pair free for UDP right now: parallel tests pick at random)
+e2e_rtp_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = 50000 + 2 * random.randrange(4500)
+    socks = []
+    try:
+        for q in (p, p + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); socks.append(s)
+            s.bind(("127.0.0.1", q))
+    except OSError:
+        continue
+    finally:
+        for s in socks: s.close()
+    print(p); break'
+}
 
 e2e_wait_port() {   # host port [tries of 0.1 s]
   local i
@@ -42,7 +60,8 @@ e2e_fake_bedrock() {
   e2e_wait_port 127.0.0.1 "$port"
 }
 
-# e2e_gateway SIP_PORT BEDROCK_PORT ADMIN_PORT [VAR=value...]: the real binary.
+# e2e_gateway SIP_PORT BEDROCK_PORT ADMIN_PORT [VAR=value...]: the real binary
+# (run under $E2E_WRAPPER when set, e.g. "valgrind --log-file=...").
 e2e_gateway() {
   local sip=$1 bedrock=$2 admin=$3; shift 3
   env AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
@@ -53,10 +72,11 @@ e2e_gateway() {
       SIP_LISTEN="127.0.0.1:$sip" MEDIA_ADDRESS=127.0.0.1 \
       MEDIA_PORT_BASE="$(e2e_media_base)" MEDIA_PORT_COUNT=200 \
       ADMIN_LISTEN="127.0.0.1:$admin" LOG_LEVEL="${E2E_LOG_LEVEL:-info}" \
-      "$@" "$BUILD/gateway/nova-gateway" >"$WORK/gateway.log" 2>&1 &
+      "$@" ${E2E_WRAPPER:-} "$BUILD/gateway/nova-gateway" >"$WORK/gateway.log" 2>&1 &
   E2E_PIDS+=($!)
   E2E_GW_PID=$!
-  e2e_wait_port 127.0.0.1 "$admin" && e2e_wait_ready 127.0.0.1 "$admin"
+  e2e_wait_port 127.0.0.1 "$admin" ${E2E_WRAPPER:+600} &&
+    e2e_wait_ready 127.0.0.1 "$admin" ${E2E_WRAPPER:+600}
 }
 
 # Calls get 503 until the gateway is ready (credentials loaded): wait for

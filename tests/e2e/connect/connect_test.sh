@@ -7,13 +7,14 @@
 # from timestamps at the receiving ends, not from the gateway's own log.
 #   connect_test.sh BUILD_DIR CASE
 #   CASE: transfer | throttled | hang | caller_hangup | no_connect | refer | drain
-#         | nova_failure | max_duration
+#         | nova_failure | max_duration | bedrock_frozen
 set -uo pipefail
 BUILD=$1
 case_name=$2
 WORK=$(mktemp -d)
 . "$(dirname "$0")/../lib.sh"
-trap 'e2e_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+fb_pid=
+trap '[ -n "$fb_pid" ] && kill -CONT $fb_pid; e2e_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 fail=0
 check() { if python3 -c "import sys; sys.exit(0 if ($2) else 1)"; then echo "ok - $1"; else echo "not ok - $1 ($2)"; fail=1; fi; }
 
@@ -65,6 +66,7 @@ refer) connect_call=0; gw_env+=(SIP_TRANSFER_TARGET="sip:agents@127.0.0.1:5999")
 drain) script="$WORK/listen.json"; gw_env+=(DRAIN_TIMEOUT_S=1) ;;
 nova_failure) script="$WORK/fail.json" ;;
 max_duration) script="$WORK/listen.json"; gw_env+=(MAX_CALL_DURATION_S=3) ;;
+bedrock_frozen) script="$WORK/listen.json" ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac
 
@@ -88,6 +90,13 @@ fi
 "$BUILD/tests/tools/rtp-peer" --base "$rtp" --count 1 --seconds 25 --wav "$WORK/caller.wav" \
   --record-dir "$WORK" >"$WORK/peer.json" 2>"$WORK/peer.err" &
 peer=$!
+if [ "$case_name" = bedrock_frozen ]; then
+  # Bedrock stops answering mid-call (SIGSTOP: the TCP connection stays up, a
+  # black hole). Only HTTP/2 PINGs can tell; the new stream cannot come up
+  # either, so the call must end with the fallback prompt, agent.
+  fb_pid=$(pgrep -f "fake-bedrock --listen 127.0.0.1:$bedrock")
+  (sleep 2; kill -STOP $fb_pid) &
+fi
 if [ "$case_name" = drain ]; then
   # SIGTERM mid-call; the call outlives DRAIN_TIMEOUT_S, so the gateway ends it.
   (sleep 2.5; kill -TERM "$E2E_GW_PID") &
@@ -98,7 +107,10 @@ fi
   -trace_err -error_file "$WORK/sipp-errors.log" >"$WORK/sipp.log" 2>&1)
 check "SIPp call completed" "$? == 0"
 kill -TERM "$peer" 2>/dev/null; wait "$peer" 2>/dev/null
-sleep 0.5
+[ "$case_name" = bedrock_frozen ] && kill -CONT $fb_pid
+# The summary is written once the call's last part closed (up to a few s).
+for _ in $(seq 50); do ls "$WORK"/call-*.json >/dev/null 2>&1 && break; sleep 0.1; done
+sleep 0.2
 if [ "$case_name" = drain ]; then
   wait "$E2E_GW_PID"; gw_rc=$?
 else
@@ -188,14 +200,18 @@ drain)
   check "the gateway exited 0 after the drain" "$gw_rc == 0"
   check "the drain deadline was logged" "$(grep -q 'drain deadline: ending 1 calls' "$WORK/gateway.log" && echo True || echo False)"
   ;;
-nova_failure|max_duration)
-  if [ "$case_name" = nova_failure ]; then want="'error','ai_unavailable'"; else want="'timeout','max_duration'"; fi
+nova_failure|max_duration|bedrock_frozen)
+  if [ "$case_name" = max_duration ]; then want="'timeout','max_duration'"; else want="'error','ai_unavailable'"; fi
   check "the caller received the gateway's BYE" "$bye_us > 0"
   check "final attributes: agent with the failure's status and reason" \
     "$(C "A.get('nova_next')=='agent' and (A.get('nova_status'),A.get('nova_reason'))==($want)")"
   check "the final write was answered 200 BEFORE the BYE reached the caller" "$(C "final['t_us'] < bye")"
   # nova_failure: the model never spoke, so all the caller heard is the fallback
   # (988/740/587 Hz); max_duration: the 0.5 s reply, then the fallback.
+  if [ "$case_name" = bedrock_frozen ]; then
+    check "the dead connection was found by PING" "$(grep -q 'PING unanswered' "$WORK/gateway.log" && echo True || echo False)"
+    check "a new stream was tried before giving up" "$(grep -q 'opening a new one' "$WORK/gateway.log" && echo True || echo False)"
+  fi
   if [ "$case_name" = nova_failure ]; then heard="d['audible_seconds']>=0.8 and min(abs(d['dominant_hz']-f) for f in (987.8,740,587.3))<30"
   else heard="d['audible_seconds']>=1.2"; fi
   check "no dead air: the caller heard the fallback prompt (three tones, ~1 s)" \

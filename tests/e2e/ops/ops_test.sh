@@ -31,7 +31,8 @@ fail() {
   local f
   echo "FAIL [$CASE]: $*"
   for f in "$WORK"/gateway.log "$WORK"/*/gateway.log "$WORK"/kamailio.log \
-           "$WORK"/*sipp*.log "$WORK"/*sipp*.out "$WORK"/*errors.log; do
+           "$WORK"/*sipp*.log "$WORK"/*sipp*.out "$WORK"/*errors.log "$WORK"/peer.err \
+           "$WORK"/peer.json; do
     [ -s "$f" ] || continue
     echo "--- $f (last 40 lines)"; tail -n 40 "$f"
   done
@@ -96,7 +97,7 @@ wait_exit() {   # PID SECONDS
 case_metrics() {
   local sip bedrock admin sport rtp v
   read -r sip bedrock admin sport <<<"$(e2e_ports 4)"
-  rtp=$(( 42000 + (RANDOM % 1000) * 2 ))
+  rtp=$(e2e_rtp_port)
   e2e_fake_bedrock "$bedrock" || fail "fake Bedrock did not start"
   e2e_gateway "$sip" "$bedrock" "$admin" LOG_FORMAT=text || fail "gateway did not start"
   wait_ready "$admin"
@@ -136,7 +137,7 @@ case_metrics() {
 case_drain() {
   local sip bedrock admin sport sport2 rtp secs=6
   read -r sip bedrock admin sport sport2 <<<"$(e2e_ports 5)"
-  rtp=$(( 42000 + (RANDOM % 1000) * 2 ))
+  rtp=$(e2e_rtp_port)
   e2e_fake_bedrock "$bedrock" || fail "fake Bedrock did not start"
   e2e_gateway "$sip" "$bedrock" "$admin" LOG_FORMAT=text DRAIN_TIMEOUT_S=60 ||
     fail "gateway did not start"

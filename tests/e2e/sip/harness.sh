@@ -33,7 +33,7 @@ set -- $(python3 "$HERE/freeports.py" 5)
 SIP_PORT=$1 SIPP_PORT=$2 SIPP_PORT2=$3 REG_PORT=$4 ADMIN_PORT=$5
 # Media ports are only reserved (not bound) by the SIP layer; keep them apart
 # per test anyway.
-MEDIA_BASE=$(( 20000 + (SIP_PORT % 2000) * 20 ))
+MEDIA_BASE=$(( 20000 + (SIP_PORT % 600) * 20 ))   # 20000-32379: below the ephemeral range
 
 start_gw() {
   env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \

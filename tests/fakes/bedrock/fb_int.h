@@ -28,6 +28,7 @@ struct fb_script {
   const char *http_error_type, *http_message;
   int listen_ms;                /* caller audio heard before a reply */
   int cut_after_ms;             /* RST_STREAM this long after the request */
+  int cut_streams;              /* only the first N streams are cut; 0: all */
   int burst_ms, burst_interval_ms;
   bool repeat;
   struct fb_turn *turns;

@@ -6,6 +6,7 @@
  *     "burst_ms": 400,            reply audio sent per burst ...
  *     "burst_interval_ms": 100,   ... every this many ms (4x real time)
  *     "cut_after_ms": 0,          RST_STREAM each stream this long after it opened
+ *     "cut_streams": 0,           ... only the first N streams (0: all)
  *     "http_status": 0,           answer every request with this status instead
  *     "http_error_type": "ThrottlingException", "http_message": "...",
  *     "repeat": true,             after the last turn start again from the first
@@ -49,6 +50,7 @@ int fb_script_parse(const char *text, struct fb_script *s, const char **reason)
   s->burst_ms = iget(r, "burst_ms", 400);
   s->burst_interval_ms = iget(r, "burst_interval_ms", 100);
   s->cut_after_ms = iget(r, "cut_after_ms", 0);
+  s->cut_streams = iget(r, "cut_streams", 0);
   s->http_status = iget(r, "http_status", 0);
   s->http_error_type = json_string_value(json_object_get(r, "http_error_type"));
   s->http_message = json_string_value(json_object_get(r, "http_message"));

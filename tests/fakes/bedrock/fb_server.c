@@ -162,7 +162,8 @@ static void on_request(struct h2srv_req *rq, const char *method, const char *pat
                               {"x-amzn-requestid", "fake-request"}};
   h2srv_respond(rq, 200, rh, 2);
   s->responded = true;
-  if (f->script.cut_after_ms > 0)
+  if (f->script.cut_after_ms > 0 &&
+      (f->script.cut_streams <= 0 || s->id <= (unsigned)f->script.cut_streams))
     uv_timer_start(&s->cut_timer, cut_cb, (uint64_t)f->script.cut_after_ms, 0);
 }
 

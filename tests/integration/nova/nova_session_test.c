@@ -60,7 +60,7 @@ struct run {
   int n_user, n_asst;
   int barge_ins, interrupted_ends, tool_uses;
   char tool_id[64], tool_name[64], tool_args[256];
-  int n_errors;
+  int n_errors, n_fatal;
   struct s2s_event last_error;
   char error_msg[512];
   unsigned renewals;
@@ -144,6 +144,7 @@ static void event_cb(struct s2s_session *s, const struct s2s_event *ev, void *ar
     break;
   case S2S_EV_ERROR:
     r->n_errors++;
+    r->n_fatal += ev->u.error.fatal;
     r->last_error = *ev;
     snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->u.error.message);
     r->last_error.u.error.message = r->error_msg;
@@ -425,13 +426,14 @@ END_TEST
 static const struct {
   const char *name;
   enum s2s_err kind;
+  bool transient;   /* worth a new stream (NOVA_RECOVER_MAX times) */
 } exceptions[] = {
-  {"throttlingException", S2S_ERR_THROTTLING},
-  {"validationException", S2S_ERR_VALIDATION},
-  {"modelTimeoutException", S2S_ERR_MODEL_TIMEOUT},
-  {"serviceUnavailableException", S2S_ERR_UNAVAILABLE},
-  {"internalServerException", S2S_ERR_INTERNAL},
-  {"modelStreamErrorException", S2S_ERR_MODEL_STREAM},
+  {"throttlingException", S2S_ERR_THROTTLING, true},
+  {"validationException", S2S_ERR_VALIDATION, false},
+  {"modelTimeoutException", S2S_ERR_MODEL_TIMEOUT, true},
+  {"serviceUnavailableException", S2S_ERR_UNAVAILABLE, true},
+  {"internalServerException", S2S_ERR_INTERNAL, true},
+  {"modelStreamErrorException", S2S_ERR_MODEL_STREAM, true},
 };
 
 START_TEST(exception_types)
@@ -443,7 +445,11 @@ START_TEST(exception_types)
   struct run r = {.script = script};
   run(&r);
   ck_assert(!r.timed_out);
-  ck_assert_int_eq(r.n_errors, 1);
+  /* Transient: every new stream fails the same way; after NOVA_RECOVER_MAX
+   * non-fatal errors the session gives up. Otherwise at once. */
+  int want = exceptions[_i].transient ? 1 + NOVA_RECOVER_MAX : 1;
+  ck_assert_int_eq(r.n_errors, want);
+  ck_assert_int_eq(r.n_fatal, 1);
   ck_assert_int_eq(r.last_error.u.error.kind, exceptions[_i].kind);
   ck_assert(r.last_error.u.error.fatal);
   ck_assert_ptr_nonnull(strstr(r.error_msg, "boom"));
@@ -465,7 +471,8 @@ START_TEST(http_errors)
   run(&r);
   ck_assert(!r.timed_out);
   ck_assert(!r.ready);
-  ck_assert_int_eq(r.n_errors, 1);
+  ck_assert_int_eq(r.n_errors, c[_i].kind == S2S_ERR_HTTP ? 1 : 1 + NOVA_RECOVER_MAX);
+  ck_assert_int_eq(r.n_fatal, 1);
   ck_assert_int_eq(r.last_error.u.error.http_status, c[_i].status);
   ck_assert_int_eq(r.last_error.u.error.kind, c[_i].kind);
   ck_assert(r.last_error.u.error.fatal);
@@ -524,6 +531,31 @@ START_TEST(renewal_many_times)
 }
 END_TEST
 
+/* The live stream is cut (RST_STREAM) with no renewal ready: the session opens
+ * a new one, replays the history and the unanswered caller audio, and the
+ * conversation goes on; the call sees one non-fatal error. */
+START_TEST(recovers_lost_stream)
+{
+  struct run r = {.script = "{\"listen_ms\":400,\"cut_after_ms\":1000,\"cut_streams\":1,\"burst_ms\":200,"
+                            "\"repeat\":true,\"turns\":[{\"user\":\"tell me more\","
+                            "\"assistant\":\"Sure.\",\"reply_ms\":300}]}",
+                  .renew_after_ms = 600000, .stop_after_replies = 8, .max_ms = 20000};
+  run(&r);
+  ck_assert(!r.timed_out);
+  ck_assert_int_eq(r.n_fatal, 0);
+  ck_assert_int_ge(r.n_errors, 1);
+  ck_assert_int_eq(r.last_error.u.error.kind, S2S_ERR_CONNECTION);
+  ck_assert_int_ge(r.n_asst, 8);
+  json_t *rep = report(&r, 2);   /* the replacement stream */
+  assert_clean_report(rep);
+  json_t *h = json_object_get(rep, "history");
+  ck_assert_int_ge(json_array_size(h), 1);   /* the conversation carried over */
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 0), "role")), "USER");
+  json_decref(rep);
+  run_free(&r);
+}
+END_TEST
+
 /* The long call (tests/integration/nova/long_call.sh): NOVA_LONG_CALL_S
  * seconds of conversation (the caller runs at 2x real time), streams cut by
  * the fake after NOVA_LONG_CUT_MS, renewal every NOVA_LONG_RENEW_MS. Skipped
@@ -571,6 +603,7 @@ int main(int argc, char **argv)
   tcase_add_loop_test(tc, http_errors, 0, 3);
   tcase_add_test(tc, rejected_signature);
   tcase_add_test(tc, renewal_many_times);
+  tcase_add_test(tc, recovers_lost_stream);
   suite_add_tcase(s, tc);
   TCase *lc = tcase_create("long-call");
   tcase_set_timeout(lc, 7200);
