@@ -242,8 +242,10 @@ flood)
   fi
   check "its caller heard the reply (660 Hz)" \
     "abs(d['dominant_hz'] - 660) < 25 and d['audible_seconds'] >= 1.4"
-  check "... the whole call, paced (p99 pacing < 10 ms)" \
-    "$SANITIZED or (d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 10)"
+  # (p99 under one 20 ms frame: the suite runs tests in parallel on small
+  # machines, and a far-end jitter buffer absorbs that much.)
+  check "... the whole call, paced (p99 pacing deviation < 20 ms)" \
+    "$SANITIZED or (d['rx_packets'] >= 8 * 50 - 25 and d['pacing_dev_p99_ms'] < 20)"
   passed=$(grep -c "INVITE from .*(127.0.0.2" "$WORK/gateway.log")
   dropped=$(metric "$ADMIN" 'nova_sip_refused_total{method="invite",action="dropped"}')
   overflow=$(metric "$ADMIN" nova_sip_udp_overflow_drops_total)
