@@ -9,6 +9,7 @@
  */
 #include "codecs/sdes.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
@@ -290,4 +291,28 @@ void sdes_policy(const struct sdes_crypto *c, enum srtp_dir dir, struct srtp_pol
 void sdes_wipe(struct sdes_crypto *c)
 {
   OPENSSL_cleanse(c, sizeof *c);
+}
+
+size_t sdes_redact(char *text, size_t len)
+{
+  static const char method[] = "inline:";
+  const size_t mlen = sizeof method - 1;
+  size_t masked = 0;
+  for (size_t i = 0; i + mlen <= len; i++) {
+    size_t k = 0;
+    while (k < mlen && tolower((unsigned char)text[i + k]) == method[k])
+      k++;
+    if (k < mlen)
+      continue;
+    size_t j = i + mlen;
+    bool any = false;
+    for (; j < len && text[j] != '|' && text[j] != ';' && !is_ws(text[j]) &&
+           text[j] != '\r' && text[j] != '\n' && text[j] != '\0'; j++) {
+      text[j] = '*';
+      any = true;
+    }
+    masked += any;
+    i = j > i ? j - 1 : i;
+  }
+  return masked;
 }

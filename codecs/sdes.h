@@ -67,4 +67,11 @@ void sdes_policy(const struct sdes_crypto *c, enum srtp_dir dir, struct srtp_pol
 /* Clear the key material. */
 void sdes_wipe(struct sdes_crypto *c);
 
+/* Mask every inline key in `len` bytes of text (an SDP body, a SIP trace
+ * line) in place: the key||salt after each "inline:" (case-insensitive)
+ * becomes '*' up to the next '|', ';', white space or the end, so lengths
+ * and the rest of the line stay as they were. Returns how many keys were
+ * masked. */
+size_t sdes_redact(char *text, size_t len);
+
 #endif

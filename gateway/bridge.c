@@ -14,6 +14,7 @@
 #include "gateway/pacer.h"
 #include "gateway/rtp_session.h"
 #include "gateway/s2s.h"
+#include "gateway/sip.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -310,6 +311,9 @@ static void child_media(struct call_child *c, struct call *call)
   struct bridge *b = from_child(c);
   const struct call_media *m = call_media(call);
   rtps_set_remote(b->rtp, m->remote_addr, m->remote_rtp_port, m->remote_rtcp_port, m->send);
+  int rc = rtps_set_srtp(b->rtp, m->srtp ? &m->srtp_tx : NULL, m->srtp ? &m->srtp_rx : NULL);
+  if (rc < 0)
+    log_error_code(rc, "cannot re-key SRTP: the old keys stay");
 }
 
 static void child_dtmf(struct call_child *c, struct call *call, const struct call_dtmf *d)
@@ -433,6 +437,12 @@ int bridge_new_call(struct call *call, void *arg)
     .playout_max_ms = (unsigned)cfg->playout_max_s * 1000,
     .media_timeout_ms = (unsigned)cfg->media_timeout_s * 1000,
     .first_due_us = pacer_now_us() + 20000 + phase,
+    .srtp_tx = m->srtp ? &m->srtp_tx : NULL,
+    .srtp_rx = m->srtp ? &m->srtp_rx : NULL,
+    .srtp_auth_failed = gw->m.srtp_auth_failed,
+    .srtp_replayed = gw->m.srtp_replayed,
+    .signal_addr = m->signal_addr,
+    .allow = gw->sip ? sip_agent_allowlist(gw->sip) : NULL,
   };
   static const struct rtps_cbs cbs = {
     .audio_cb = on_caller_audio,

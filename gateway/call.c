@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <sofia-sip/sip_header.h>
+#include <openssl/crypto.h>
 #include <sofia-sip/su_alloc.h>
 
 #include "lib/err.h"
@@ -278,14 +279,29 @@ void call__set_media(struct call *call, bool notify)
   m.send = (neg->local_dir == SDP_SENDRECV || neg->local_dir == SDP_SENDONLY);
   m.recv = (neg->local_dir == SDP_SENDRECV || neg->local_dir == SDP_RECVONLY);
   m.on_hold = neg->hold;
+  m.srtp = neg->srtp;
+  if (m.srtp) {
+    m.srtp_rx = neg->crypto;
+    m.srtp_tx = call->local_crypto;
+  } else {
+    sdes_wipe(&m.srtp_rx);
+    sdes_wipe(&m.srtp_tx);
+  }
   m.version = call->media.version;
-  if (memcmp(&m, &call->media, sizeof m) == 0)
+  bool same = memcmp(&m, &call->media, sizeof m) == 0;
+  if (same) {
+    OPENSSL_cleanse(&m, sizeof m);
     return;
+  }
   m.version++;
   call->media = m;
-  log_info("media %s:%u pt %u te %d %s%s", m.remote_addr, (unsigned)m.remote_rtp_port,
-           (unsigned)m.pt, m.te_pt, sdp_dir_name(neg->remote_dir),
-           m.on_hold ? " (hold)" : "");
+  OPENSSL_cleanse(&m, sizeof m);
+  /* The suite only: keys never reach a log line. */
+  log_info("media %s:%u pt %u te %d %s%s%s%s", call->media.remote_addr,
+           (unsigned)call->media.remote_rtp_port, (unsigned)call->media.pt,
+           call->media.te_pt, sdp_dir_name(neg->remote_dir),
+           call->media.on_hold ? " (hold)" : "", call->media.srtp ? " srtp " : "",
+           call->media.srtp ? srtp_suite_name(call->media.srtp_rx.suite) : "");
   if (notify)
     FOR_EACH_CHILD_CB(call, media_cb);
 }
@@ -452,10 +468,22 @@ void call_ref(struct call *call)
   call->refs++;
 }
 
+void call__wipe_keys(struct call *call)
+{
+  sdp_wipe(&call->offer);
+  sdp_neg_wipe(&call->neg);
+  sdes_wipe(&call->media.srtp_tx);
+  sdes_wipe(&call->media.srtp_rx);
+  sdes_wipe(&call->local_crypto);
+  if (call->last_sdp)
+    OPENSSL_cleanse(call->last_sdp, strlen(call->last_sdp));
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
   struct call *call = h->data;
   struct sip_agent *agent = call->agent;
+  call__wipe_keys(call);
   /* The log context borrows the call's strings: never leave it dangling. */
   if (log_ctx_get() == &call->log)
     log_ctx_set(NULL);

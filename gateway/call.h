@@ -37,6 +37,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "codecs/sdes.h"
+
 struct call;
 
 enum call_state {
@@ -72,6 +74,12 @@ struct call_media {
   bool recv;                  /* the far end says it sends RTP */
   bool on_hold;               /* far end put us on hold (sendonly/inactive/0.0.0.0) */
   unsigned version;
+  /* RTP/SAVP keyed by SDES (RFC 4568): srtp_tx is our a=crypto (our send
+   * key), srtp_rx the far end's. Both zero when !srtp. Wiped when the call
+   * is freed; never log them. */
+  bool srtp;
+  struct sdes_crypto srtp_tx, srtp_rx;
+  char signal_addr[46];       /* source address of the INVITE (latching, logs) */
 };
 
 /* DTMF received in SIP INFO (application/dtmf-relay or application/dtmf). */

@@ -74,6 +74,12 @@ int gw_metrics_init(struct gw_metrics *m)
       "Calls whose final attributes were not written before the BYE (deadline or failure)", NULL));
   m->connect_throttled_waits = CHILD(metrics_counter_new(
       "nova_connect_rate_limited_total", "Attribute writes delayed by CONNECT_MAX_TPS", NULL));
+  m->srtp_auth_failed = CHILD(metrics_counter_new(
+      "nova_srtp_auth_failures_total",
+      "SRTP/SRTCP packets dropped because their authentication tag was wrong", NULL));
+  m->srtp_replayed = CHILD(metrics_counter_new(
+      "nova_srtp_replayed_packets_total",
+      "SRTP/SRTCP packets dropped as replays or older than the replay window", NULL));
   if (!m->active_calls || !m->calls || !m->nova_errors || !m->tool_calls || !m->dispositions ||
       !m->connect_requests)
     return -ENOMEM;

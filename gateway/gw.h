@@ -47,6 +47,8 @@ struct gw_metrics {
   struct metric_child *connect_latency_ms;  /* histogram */
   struct metric_child *connect_flush_misses; /* final write not done before BYE */
   struct metric_child *connect_throttled_waits; /* requests delayed by CONNECT_MAX_TPS */
+  /* SRTP/SRTCP packets dropped before any decoding (security, live). */
+  struct metric_child *srtp_auth_failed, *srtp_replayed;
 };
 
 /* A per-call system prompt from PROMPTS_DIR (<key>.txt), read at start-up. */

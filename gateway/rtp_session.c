@@ -2,6 +2,7 @@
 #include "gateway/rtp_session.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,9 +13,12 @@
 #include "codecs/g711.h"
 #include "codecs/rtcp.h"
 #include "codecs/rtp.h"
+#include "codecs/srtp.h"
+#include "gateway/netacl.h"
 #include "gateway/pacer.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 
 #define FRAME_SAMPLES 160
 #define FRAME_US 20000
@@ -33,6 +37,10 @@ struct rtps {
 
   struct sockaddr_storage remote, remote_rtcp;
   bool have_remote, latched, send;
+  /* Where latching may come from: the SDP address, the INVITE's source. */
+  struct sockaddr_storage sdp_addr, signal_addr;
+  bool have_sdp_addr, have_signal_addr;
+  const struct netacl *allow;
   uint8_t pt;
   int te_pt;
   enum g711_law law;
@@ -50,6 +58,11 @@ struct rtps {
   unsigned media_timeout_ms;
   bool timed_out;
   uint64_t sr_ntp_base_us;
+
+  /* SRTP: one session per direction, and the keys they were made from. */
+  struct srtp *srtp_tx, *srtp_rx;
+  struct sdes_crypto key_tx, key_rx;
+  struct metric_child *m_auth_failed, *m_replayed;
 
   struct rtps_stats st;
   bool sweeping;                /* RTP read on the jitter buffer's ticks */
@@ -81,6 +94,63 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
   const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
   return x->sin6_port == y->sin6_port &&
          memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+/* The same host, any port (RTCP may come from another port than RTP). */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+  if (a->ss_family != b->sa_family)
+    return false;
+  if (b->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+  return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                sizeof(struct in6_addr)) == 0;
+}
+
+/* May this source become the latched one? Its network must be the SDP
+ * address's or the INVITE source's (/24, /64), or on the SIP allowlist. */
+static bool latch_ok(const struct rtps *s, const struct sockaddr *addr)
+{
+  bool acl = s->allow && s->allow->n > 0;
+  if (!s->have_sdp_addr && !s->have_signal_addr && !acl)
+    return true;
+  if (s->have_sdp_addr && netacl_same_net((const struct sockaddr *)&s->sdp_addr, addr, 24, 64))
+    return true;
+  if (s->have_signal_addr &&
+      netacl_same_net((const struct sockaddr *)&s->signal_addr, addr, 24, 64))
+    return true;
+  return acl && netacl_match(s->allow, addr);
+}
+
+/* Remember a usable SDP address (not the 0.0.0.0 / :: of a hold). */
+static void note_sdp_addr(struct rtps *s, const struct sockaddr_storage *ss)
+{
+  static const uint8_t zero[16];
+  const void *a = ss->ss_family == AF_INET
+                      ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+                      : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+  if (memcmp(a, zero, ss->ss_family == AF_INET ? 4 : 16) == 0)
+    return;
+  s->sdp_addr = *ss;
+  s->have_sdp_addr = true;
+}
+
+/* An SRTP/SRTCP packet that did not unprotect: counted, never decoded. */
+static void srtp_dropped(struct rtps *s, int rc)
+{
+  if (rc == NV_ESIGNATURE) {
+    s->st.rx_srtp_auth_failed++;
+    if (s->m_auth_failed)
+      metrics_add(s->m_auth_failed, 1);
+  } else if (rc == SRTP_EREPLAY) {
+    s->st.rx_srtp_replayed++;
+    if (s->m_replayed)
+      metrics_add(s->m_replayed, 1);
+  } else {
+    s->st.rx_bad++;
+  }
 }
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
@@ -130,26 +200,44 @@ static void handle_dtmf(struct rtps *s, const struct rtp_pkt *pkt)
       s->cbs.dtmf_cb(s, ev[i].digit, ev[i].duration / 8, s->arg);
 }
 
-/* One datagram on the RTP port, which arrived at now_us. */
-static void rx_datagram(struct rtps *s, const uint8_t *buf, ssize_t nread,
+/* One datagram on the RTP port, which arrived at now_us (decrypted in place
+ * when SRTP is on); truncated: it did not fit the read buffer. */
+static void rx_datagram(struct rtps *s, uint8_t *data, ssize_t nread, bool truncated,
                         const struct sockaddr *addr, uint64_t now_us)
 {
-  struct rtp_pkt pkt;
-  if (rtp_parse(buf, (size_t)nread, &pkt, NULL) < 0) {
+  if (nread <= 0 || !addr || s->closing)
+    return;
+  if (truncated) {   /* larger than any packet we take: cut short */
     s->st.rx_bad++;
     return;
   }
+  size_t len = (size_t)nread;
   /* Symmetric RTP: the first valid packet's source is where the caller really
-   * is (NAT); packets from anywhere else are counted and ignored. */
+   * is (NAT); packets from anywhere else are counted and ignored — before
+   * any work is spent on them. */
+  if (s->latched ? !same_addr(&s->remote, addr) : !latch_ok(s, addr)) {
+    s->st.rx_foreign++;
+    return;
+  }
+  if (s->srtp_rx) {
+    int n = srtp_rtp_unprotect(s->srtp_rx, data, len);
+    if (n < 0) {
+      srtp_dropped(s, n);
+      return;
+    }
+    len = (size_t)n;
+  }
+  struct rtp_pkt pkt;
+  if (rtp_parse(data, len, &pkt, NULL) < 0) {
+    s->st.rx_bad++;
+    return;
+  }
   if (!s->latched) {
     memcpy(&s->remote, addr, addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                                         : sizeof(struct sockaddr_in6));
     s->have_remote = s->latched = true;
     s->remote_rtcp = s->remote;
     set_port(&s->remote_rtcp, (uint16_t)(get_port(&s->remote) + 1));
-  } else if (!same_addr(&s->remote, addr)) {
-    s->st.rx_foreign++;
-    return;
   }
   s->st.rx_packets++;
   s->st.rx_bytes += (uint64_t)nread;
@@ -231,7 +319,9 @@ static void rx_sweep(struct rtps *s, uint64_t now_us)
         if (ago > 0 && (uint64_t)ago < mono)
           at = mono - (uint64_t)ago;
       }
-      rx_datagram(s, bufs[i], (ssize_t)msgs[i].msg_len, (const struct sockaddr *)&from[i], at);
+      rx_datagram(s, bufs[i], (ssize_t)msgs[i].msg_len,
+                  (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0,
+                  (const struct sockaddr *)&from[i], at);
     }
     if (n < RX_BATCH)
       return;
@@ -242,12 +332,28 @@ static void on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags)
 {
   struct rtps *s = h->data;
-  (void)flags;
-  (void)addr;
-  if (nread <= 0 || s->closing)
+  if (nread <= 0 || !addr || s->closing)
     return;
+  if (flags & UV_UDP_PARTIAL) {
+    s->st.rx_bad++;
+    return;
+  }
+  uint8_t *data = (uint8_t *)buf->base;
+  size_t len = (size_t)nread;
+  if (s->latched ? !same_host(&s->remote, addr) : !latch_ok(s, addr)) {
+    s->st.rx_foreign++;
+    return;
+  }
+  if (s->srtp_rx) {
+    int n = srtp_rtcp_unprotect(s->srtp_rx, data, len);
+    if (n < 0) {
+      srtp_dropped(s, n);
+      return;
+    }
+    len = (size_t)n;
+  }
   struct rtcp_info info;
-  if (rtcp_parse((const uint8_t *)buf->base, (size_t)nread, &info, NULL) < 0) {
+  if (rtcp_parse(data, len, &info, NULL) < 0) {
     s->st.rx_bad++;
     return;
   }
@@ -268,9 +374,20 @@ static void rx_tick(struct pacer_entry *e, uint64_t now_us)
   schedule_rx(s);
 }
 
+/* Protect (SRTCP) and send an RTCP packet of n bytes built in buf[cap]. */
+static void send_rtcp_pkt(struct rtps *s, uint8_t *buf, int n, size_t cap)
+{
+  if (s->srtp_tx && (n = srtp_rtcp_protect(s->srtp_tx, buf, (size_t)n, cap)) < 0) {
+    s->st.tx_errors++;
+    return;
+  }
+  uv_buf_t b = uv_buf_init((char *)buf, (unsigned)n);
+  uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
+}
+
 static void send_rtcp(struct rtps *s, uint64_t now_us)
 {
-  uint8_t out[256];
+  uint8_t out[256 + SRTP_MAX_OVERHEAD];
   struct rtcp_rb rb;
   struct rtcp_sr sr = {
     .ssrc = s->ssrc,
@@ -290,14 +407,14 @@ static void send_rtcp(struct rtps *s, uint64_t now_us)
     rtcp_report_block(&s->rx, now_us, &rb);
     nrb = 1;
   }
-  int n = rtcp_build_sr(out, sizeof out, &sr, &rb, nrb);
+  const size_t room = sizeof out - SRTP_MAX_OVERHEAD;
+  int n = rtcp_build_sr(out, room, &sr, &rb, nrb);
   if (n < 0)
     return;
-  int m = rtcp_build_sdes_cname(out + n, sizeof out - (size_t)n, s->ssrc, "nova-gateway");
+  int m = rtcp_build_sdes_cname(out + n, room - (size_t)n, s->ssrc, "nova-gateway");
   if (m > 0)
     n += m;
-  uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-  uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
+  send_rtcp_pkt(s, out, n, sizeof out);
 }
 
 static void tx_tick(struct pacer_entry *e, uint64_t now_us)
@@ -308,7 +425,7 @@ static void tx_tick(struct pacer_entry *e, uint64_t now_us)
     return;
   if (po_tick(s->po, now_us, &f) == 0) {
     if (s->send && s->have_remote) {
-      uint8_t pkt[RTP_HDR_MIN + FRAME_SAMPLES];
+      uint8_t pkt[RTP_HDR_MIN + FRAME_SAMPLES + SRTP_MAX_OVERHEAD];
       struct rtp_pkt h = {
         .marker = f.marker, .pt = s->pt, .seq = s->seq++, .ts = f.ts, .ssrc = s->ssrc,
       };
@@ -316,8 +433,12 @@ static void tx_tick(struct pacer_entry *e, uint64_t now_us)
       if (hl > 0) {
         /* Encode straight into the packet: no intermediate buffer. */
         g711_encode(s->law, f.pcm, pkt + hl, FRAME_SAMPLES);
-        uv_buf_t b = uv_buf_init((char *)pkt, (unsigned)(hl + FRAME_SAMPLES));
-        int rc = uv_udp_try_send(&s->rtp, &b, 1, (const struct sockaddr *)&s->remote);
+        int len = hl + FRAME_SAMPLES;
+        if (s->srtp_tx)
+          len = srtp_rtp_protect(s->srtp_tx, pkt, (size_t)len, sizeof pkt);
+        uv_buf_t b = uv_buf_init((char *)pkt, len > 0 ? (unsigned)len : 0);
+        int rc = len > 0 ? uv_udp_try_send(&s->rtp, &b, 1, (const struct sockaddr *)&s->remote)
+                         : len;
         if (rc < 0) {
           s->st.tx_errors++;
         } else {
@@ -388,6 +509,15 @@ static int watch_rtp(uv_loop_t *loop, struct rtps *s)
   return uv_poll_start(&s->rtp_poll, UV_READABLE, on_rtp_readable);
 }
 
+static void free_srtp(struct rtps *s)
+{
+  srtp_free(s->srtp_tx);
+  srtp_free(s->srtp_rx);
+  s->srtp_tx = s->srtp_rx = NULL;
+  sdes_wipe(&s->key_tx);
+  sdes_wipe(&s->key_rx);
+}
+
 static void on_closed(uv_handle_t *h)
 {
   struct rtps *s = h->data;
@@ -397,6 +527,7 @@ static void on_closed(uv_handle_t *h)
   void *arg = s->closed_arg;
   jb_free(s->jb);
   po_free(s->po);
+  free_srtp(s);
   free(s);
   if (cb)
     cb(arg);
@@ -419,6 +550,8 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
   s->law = o->pt == 0 ? G711_ULAW : G711_ALAW;
   s->send = o->send;
   s->media_timeout_ms = o->media_timeout_ms;
+  s->m_auth_failed = o->srtp_auth_failed;
+  s->m_replayed = o->srtp_replayed;
   s->last_rx_us = pacer_now_us();
   pacer_entry_init(&s->rx_tick, rx_tick);
   pacer_entry_init(&s->tx_tick, tx_tick);
@@ -442,14 +575,21 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
   int rc = jb_new(&s->jb, &jo);
   if (rc == 0)
     rc = po_new(&s->po, &po);
+  if (rc == 0 && (o->srtp_tx || o->srtp_rx))
+    rc = rtps_set_srtp(s, o->srtp_tx, o->srtp_rx);
   if (rc < 0) {
     jb_free(s->jb);
     po_free(s->po);
+    free_srtp(s);
     free(s);
     return rc;
   }
+  s->allow = o->allow;
+  if (o->signal_addr && *o->signal_addr && parse_addr(o->signal_addr, 0, &s->signal_addr) == 0)
+    s->have_signal_addr = true;
   if (o->remote_addr && *o->remote_addr && o->remote_port &&
       parse_addr(o->remote_addr, o->remote_port, &s->remote) == 0) {
+    note_sdp_addr(s, &s->remote);
     s->have_remote = true;
     s->remote_rtcp = s->remote;
     set_port(&s->remote_rtcp, o->remote_rtcp_port ? o->remote_rtcp_port
@@ -466,6 +606,7 @@ int rtps_new(uv_loop_t *loop, struct pacer *pacer, const struct rtps_opts *o,
     if (rc == -EINVAL || rc2 == -EINVAL) {
       jb_free(s->jb);
       po_free(s->po);
+      free_srtp(s);
       free(s);
       return -EINVAL;
     }
@@ -501,6 +642,7 @@ void rtps_set_remote(struct rtps *s, const char *addr, uint16_t port, uint16_t r
     s->last_rx_us = pacer_now_us();   /* the timeout restarts when hold ends */
   if (!addr || !*addr || !port || parse_addr(addr, port, &ss) < 0)
     return;
+  note_sdp_addr(s, &ss);
   if (s->have_remote && same_addr(&s->remote, (const struct sockaddr *)&ss))
     return;
   /* A new address from signalling: send there and latch again. */
@@ -509,6 +651,50 @@ void rtps_set_remote(struct rtps *s, const char *addr, uint16_t port, uint16_t r
   set_port(&s->remote_rtcp, rtcp_port ? rtcp_port : (uint16_t)(port + 1));
   s->have_remote = true;
   s->latched = false;
+}
+
+static bool same_key(const struct sdes_crypto *a, const struct sdes_crypto *b)
+{
+  return a->suite == b->suite && a->mki_len == b->mki_len && a->mki == b->mki &&
+         CRYPTO_memcmp(a->key, b->key, sizeof a->key) == 0;
+}
+
+static int open_srtp(const struct sdes_crypto *c, enum srtp_dir dir, struct srtp **out)
+{
+  struct srtp_policy pol;
+  sdes_policy(c, dir, &pol);
+  return srtp_new(out, &pol);
+}
+
+int rtps_set_srtp(struct rtps *s, const struct sdes_crypto *tx, const struct sdes_crypto *rx)
+{
+  if (!tx != !rx)
+    return -EINVAL;
+  if (!tx) {
+    free_srtp(s);
+    return 0;
+  }
+  bool new_tx = !s->srtp_tx || !same_key(&s->key_tx, tx);
+  bool new_rx = !s->srtp_rx || !same_key(&s->key_rx, rx);
+  struct srtp *t = NULL, *r = NULL;
+  int rc = new_tx ? open_srtp(tx, SRTP_DIR_TX, &t) : 0;
+  if (rc == 0 && new_rx)
+    rc = open_srtp(rx, SRTP_DIR_RX, &r);
+  if (rc < 0) {
+    srtp_free(t);
+    return rc;
+  }
+  if (new_tx) {
+    srtp_free(s->srtp_tx);
+    s->srtp_tx = t;
+    s->key_tx = *tx;
+  }
+  if (new_rx) {
+    srtp_free(s->srtp_rx);
+    s->srtp_rx = r;
+    s->key_rx = *rx;
+  }
+  return 0;
 }
 
 int rtps_play(struct rtps *s, const int16_t *pcm, size_t n) { return po_push(s->po, pcm, n); }
@@ -537,12 +723,10 @@ void rtps_close(struct rtps *s, void (*closed_cb)(void *), void *arg)
   pacer_cancel(s->pacer, &s->rx_tick);
   pacer_cancel(s->pacer, &s->tx_tick);
   if (s->have_remote) {
-    uint8_t out[64];
-    int n = rtcp_build_bye(out, sizeof out, s->ssrc);
-    if (n > 0) {
-      uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-      uv_udp_try_send(&s->rtcp, &b, 1, (const struct sockaddr *)&s->remote_rtcp);
-    }
+    uint8_t out[64 + SRTP_MAX_OVERHEAD];
+    int n = rtcp_build_bye(out, 64, s->ssrc);
+    if (n > 0)
+      send_rtcp_pkt(s, out, n, sizeof out);
   }
   s->pending_closes = 2 + s->poll_open;
   if (s->poll_open)

@@ -1,12 +1,15 @@
 #include "gateway/sdp.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
 
 #include "lib/err.h"
 
@@ -205,6 +208,12 @@ int sdp_decode(const char *buf, size_t len, struct sdp_session *out, const char 
       *reason = "line is not <type>=<value>";
       return NV_EPROTO;
     }
+    /* RFC 4566 text never holds NUL; a token with one would be copied
+     * short and echoed into our answer as an empty field. */
+    if (memchr(p, '\0', (size_t)(le - p))) {
+      *reason = "NUL byte in a line";
+      return NV_EPROTO;
+    }
     char type = p[0];
     const char *v = p + 2;
     size_t n = (size_t)(le - v);
@@ -285,6 +294,14 @@ int sdp_decode(const char *buf, size_t len, struct sdp_session *out, const char 
           size_t tn = token(&q, le, &t);
           if (parse_uint(t, tn, 65535, &ul))
             m->rtcp_port = (uint16_t)ul;
+        } else if (attr_is(v, n, "crypto", &rest, le)) {
+          /* RFC 4568 6.1: lines we cannot use are ignored, not errors; the
+           * stream is refused later only if none is usable. */
+          if (m->ncrypto < SDP_MAX_CRYPTO &&
+              sdes_parse(rest, (size_t)(le - rest), &m->crypto[m->ncrypto], NULL) == 0)
+            m->ncrypto++;
+          else
+            m->ncrypto_skipped++;
         }
       }
       break;
@@ -305,6 +322,16 @@ int sdp_decode(const char *buf, size_t len, struct sdp_session *out, const char 
       out->media[i].dir = sess_dir;
   }
   return 0;
+}
+
+void sdp_wipe(struct sdp_session *s)
+{
+  OPENSSL_cleanse(s, sizeof *s);
+}
+
+void sdp_neg_wipe(struct sdp_neg *neg)
+{
+  OPENSSL_cleanse(neg, sizeof *neg);
 }
 
 static enum sdp_dir mirror(enum sdp_dir d)
@@ -348,11 +375,58 @@ static void fill_remote(const struct sdp_media *m, int idx, struct sdp_neg *neg)
     neg->local_dir = SDP_INACTIVE;
 }
 
+/* Our preference among the suites an offer lists: the AEAD suite first
+ * (one primitive, a 128-bit tag), then the 80-bit HMAC, then the 32-bit. */
+static const enum srtp_suite suite_pref[] = {
+  SRTP_AEAD_AES_128_GCM, SRTP_AES_CM_128_HMAC_SHA1_80, SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+
+/* The a=crypto line to take from a stream: with `want`, the one with its
+ * tag and suite (the answer to our offer); else the strongest we do. */
+static int pick_crypto(const struct sdp_media *m, const struct sdes_crypto *want)
+{
+  if (want) {
+    for (size_t i = 0; i < m->ncrypto; i++)
+      if (m->crypto[i].tag == want->tag && m->crypto[i].suite == want->suite)
+        return (int)i;
+    return -1;
+  }
+  for (size_t k = 0; k < sizeof suite_pref / sizeof suite_pref[0]; k++) {
+    int i = sdes_choose(m->crypto, m->ncrypto, 1u << suite_pref[k]);
+    if (i >= 0)
+      return i;
+  }
+  return -1;
+}
+
+/* What made streams unusable, for the reason of an NV_ENOCODEC. */
+enum {
+  SEEN_AUDIO = 1 << 0,
+  SEEN_AVP_REFUSED = 1 << 1,    /* RTP/AVP while SRTP is required */
+  SEEN_SAVP_REFUSED = 1 << 2,   /* RTP/SAVP while SRTP is off */
+  SEEN_SAVP_NOKEY = 1 << 3,     /* RTP/SAVP without a usable a=crypto */
+};
+
+static const char *refusal(unsigned seen)
+{
+  if (seen & SEEN_SAVP_NOKEY)
+    return "RTP/SAVP without an a=crypto line we support (or not the one we offered)";
+  if (seen & SEEN_SAVP_REFUSED)
+    return "RTP/SAVP offered but SRTP_MODE is off";
+  if (seen & SEEN_AVP_REFUSED)
+    return "plain RTP/AVP offered but SRTP_MODE is required";
+  if (seen & SEEN_AUDIO)
+    return "no PCMU or PCMA over RTP/AVP in the audio stream";
+  return "no active audio stream";
+}
+
 /* Shared by offer and answer reading: pick the first G.711 format in the
  * far end's order. The payload type on the wire must be the one they listed
  * (a dynamic PT mapped to PCMU is legal), but we only send static 0/8, so a
- * dynamic G.711 mapping is treated as unsupported. */
-static int choose(const struct sdp_session *s, struct sdp_neg *neg, const char **reason)
+ * dynamic G.711 mapping is treated as unsupported. `want` (answers only):
+ * the a=crypto line we offered, NULL when our offer was RTP/AVP. */
+static int choose(const struct sdp_session *s, enum sdp_srtp mode,
+                  const struct sdes_crypto *want, struct sdp_neg *neg, const char **reason)
 {
   static const char *dummy;
   if (!reason)
@@ -360,14 +434,24 @@ static int choose(const struct sdp_session *s, struct sdp_neg *neg, const char *
   memset(neg, 0, sizeof *neg);
   neg->media_index = -1;
   neg->te_pt = -1;
-  bool audio = false;
+  unsigned seen = 0;
   for (size_t i = 0; i < s->nmedia; i++) {
     const struct sdp_media *m = &s->media[i];
     if (strcmp(m->type, "audio") != 0 || m->port == 0)
       continue;
-    audio = true;
-    if (strcmp(m->proto, "RTP/AVP") != 0)
+    seen |= SEEN_AUDIO;
+    bool avp = strcmp(m->proto, "RTP/AVP") == 0;
+    bool savp = strcmp(m->proto, "RTP/SAVP") == 0;
+    if (!avp && !savp)
       continue;
+    if (avp && mode == SDP_SRTP_REQUIRED) {
+      seen |= SEEN_AVP_REFUSED;
+      continue;
+    }
+    if (savp && mode == SDP_SRTP_OFF) {
+      seen |= SEEN_SAVP_REFUSED;
+      continue;
+    }
     int pt = -1, te = -1;
     for (size_t k = 0; k < m->nfmt; k++) {
       const struct sdp_fmt *f = &m->fmt[k];
@@ -378,29 +462,49 @@ static int choose(const struct sdp_session *s, struct sdp_neg *neg, const char *
     }
     if (pt < 0)
       continue;
+    int ci = savp ? pick_crypto(m, want) : -1;
+    if (savp && ci < 0) {
+      seen |= SEEN_SAVP_NOKEY;
+      continue;
+    }
     neg->pt = pt;
     neg->te_pt = te;
     fill_remote(m, (int)i, neg);
+    if (savp) {
+      neg->srtp = true;
+      neg->crypto = m->crypto[ci];
+    }
     return 0;
   }
-  *reason = audio ? "no PCMU or PCMA over RTP/AVP in the audio stream"
-                  : "no active audio stream";
+  *reason = refusal(seen);
   return NV_ENOCODEC;
 }
 
 int sdp_negotiate(const struct sdp_session *offer, struct sdp_neg *neg, const char **reason)
 {
-  return choose(offer, neg, reason);
+  return choose(offer, SDP_SRTP_OFF, NULL, neg, reason);
+}
+
+int sdp_negotiate_srtp(const struct sdp_session *offer, enum sdp_srtp mode,
+                       struct sdp_neg *neg, const char **reason)
+{
+  return choose(offer, mode, NULL, neg, reason);
+}
+
+int sdp_read_answer_srtp(const struct sdp_session *answer, const struct sdes_crypto *ours,
+                         struct sdp_neg *neg, const char **reason)
+{
+  int rc = choose(answer, ours ? SDP_SRTP_REQUIRED : SDP_SRTP_OFF, ours, neg, reason);
+  /* We offered telephone-event as 101 only. */
+  if (rc == 0 && neg->te_pt != -1 && neg->te_pt != TE_PT_OFFER)
+    neg->te_pt = -1;
+  return rc;
 }
 
 int sdp_read_answer(const struct sdp_session *answer, struct sdp_neg *neg,
                     const char **reason)
 {
-  int rc = choose(answer, neg, reason);
-  /* We offered telephone-event as 101 only. */
-  if (rc == 0 && neg->te_pt != -1 && neg->te_pt != TE_PT_OFFER)
-    neg->te_pt = -1;
-  return rc;
+  return sdp_read_answer_srtp(answer, NULL, neg, reason);
 }
 
 struct out {
@@ -440,6 +544,17 @@ static void put_rtpmap(struct out *o, int pt)
   put(o, "a=rtpmap:%d %s/8000\r\n", pt, pt == 0 ? "PCMU" : "PCMA");
 }
 
+/* a=crypto with our key; the line is wiped from the stack after use. */
+static void put_crypto(struct out *o, const struct sdes_crypto *c)
+{
+  char line[SDES_MAX_VALUE];
+  if (sdes_build(c, line, sizeof line) < 0)
+    o->overflow = true;
+  else
+    put(o, "a=crypto:%s\r\n", line);
+  OPENSSL_cleanse(line, sizeof line);
+}
+
 static int finish(struct out *o)
 {
   if (o->overflow) {
@@ -453,6 +568,8 @@ static int finish(struct out *o)
 int sdp_build_answer(const struct sdp_session *offer, const struct sdp_neg *neg,
                      const struct sdp_local *local, char *buf, size_t cap)
 {
+  if (neg->srtp && !local->crypto)
+    return -EINVAL;
   struct out o = {buf, cap, 0, false};
   put_head(&o, local);
   for (size_t i = 0; i < offer->nmedia; i++) {
@@ -461,7 +578,8 @@ int sdp_build_answer(const struct sdp_session *offer, const struct sdp_neg *neg,
       put(&o, "m=%s 0 %s %s\r\n", m->type, m->proto, m->fmt_text[0] ? m->fmt_text : "0");
       continue;
     }
-    put(&o, "m=audio %u RTP/AVP %d", (unsigned)local->port, neg->pt);
+    put(&o, "m=audio %u %s %d", (unsigned)local->port, neg->srtp ? "RTP/SAVP" : "RTP/AVP",
+        neg->pt);
     if (neg->te_pt >= 0)
       put(&o, " %d", neg->te_pt);
     put(&o, "\r\n");
@@ -470,6 +588,8 @@ int sdp_build_answer(const struct sdp_session *offer, const struct sdp_neg *neg,
       put(&o, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", neg->te_pt,
           neg->te_pt);
     put(&o, "a=ptime:20\r\na=%s\r\n", sdp_dir_name(neg->local_dir));
+    if (neg->srtp)
+      put_crypto(&o, local->crypto);
   }
   return finish(&o);
 }
@@ -478,11 +598,14 @@ int sdp_build_offer(const struct sdp_local *local, char *buf, size_t cap)
 {
   struct out o = {buf, cap, 0, false};
   put_head(&o, local);
-  put(&o, "m=audio %u RTP/AVP 0 8 %d\r\n", (unsigned)local->port, TE_PT_OFFER);
+  put(&o, "m=audio %u %s 0 8 %d\r\n", (unsigned)local->port,
+      local->crypto ? "RTP/SAVP" : "RTP/AVP", TE_PT_OFFER);
   put_rtpmap(&o, 0);
   put_rtpmap(&o, 8);
   put(&o, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", TE_PT_OFFER,
       TE_PT_OFFER);
   put(&o, "a=ptime:20\r\na=sendrecv\r\n");
+  if (local->crypto)
+    put_crypto(&o, local->crypto);
   return finish(&o);
 }

@@ -6,6 +6,7 @@
 #include "gateway/sip_int.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -15,11 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "codecs/sdes.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -28,7 +31,11 @@
 /* Exported by libsofia-sip-ua but not declared in its installed headers. */
 extern su_log_t tport_log[], nta_log[], nua_log[], soa_log[];
 
-enum { RETRY_AFTER_S = 5, UDP_MTU = 65535 };
+/* SIP_MAX_MESSAGE: the largest message sofia reads (it answers 413 to a
+ * larger request, and stops reading a stream that sent one). A Connect
+ * INVITE with SDP and UUI is a few KiB; sofia's default would be 2 MiB per
+ * message and connection. */
+enum { RETRY_AFTER_S = 5, UDP_MTU = 65535, SIP_MAX_MESSAGE = 65536 };
 
 uint64_t sip__now_ms(const struct sip_agent *agent)
 {
@@ -57,6 +64,25 @@ struct call *sip_agent_call_find(struct sip_agent *agent, uint64_t serial)
   return NULL;
 }
 
+int sip__request_source(struct sip_agent *agent, struct sockaddr_storage *ss, int *proto)
+{
+  msg_t *msg = agent->nua ? nua_current_request(agent->nua) : NULL;
+  su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+  memset(ss, 0, sizeof *ss);
+  if (!ai || !ai->ai_addr || ai->ai_addrlen > sizeof *ss ||
+      (ai->ai_addr->sa_family != AF_INET && ai->ai_addr->sa_family != AF_INET6))
+    return -ENOENT;
+  memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+  if (proto)
+    *proto = ai->ai_protocol;
+  return 0;
+}
+
+const struct netacl *sip_agent_allowlist(const struct sip_agent *agent)
+{
+  return &agent->guard.acl;
+}
+
 /* --- sofia's own log lines, into ours ------------------------------------ */
 
 static char sofia_line[4096];
@@ -73,6 +99,9 @@ static void sofia_logger(void *stream, const char *fmt, va_list ap)
     return;
   while (sofia_len > 0 && (sofia_line[sofia_len - 1] == '\n' || sofia_line[sofia_len - 1] == '\r'))
     sofia_line[--sofia_len] = '\0';
+  /* Message traces (DEBUG_SIP, TPORT_LOG) carry SDP bodies: mask the SRTP
+   * keys of a=crypto lines before anything is written. */
+  sdes_redact(sofia_line, sofia_len);
   if (sofia_len > 0)
     log_debug("sofia: %s", sofia_line);
   sofia_len = 0;
@@ -106,6 +135,27 @@ static void on_options(struct sip_agent *agent, nua_handle_t *nh)
                 SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
 }
 
+/* Check 3 of the guard (sip_guard.h), for a new request sofia has parsed
+ * and before any call state exists: true when it was refused (answered). */
+static bool guard_refused(struct sip_agent *agent, nua_handle_t *nh, const sip_t *sip)
+{
+  struct sockaddr_storage src;
+  int proto = 0;
+  if (!sip || !sip->sip_request || sip__request_source(agent, &src, &proto) < 0)
+    return false;
+  int status = sip_guard_request(&agent->guard, (const struct sockaddr *)&src,
+                                 proto == IPPROTO_UDP, sip->sip_request->rq_method_name);
+  if (status == 0)
+    return false;
+  char ra[16];
+  snprintf(ra, sizeof ra, "%d", RETRY_AFTER_S);
+  log_debug("%s refused with %d by the SIP guard", sip->sip_request->rq_method_name, status);
+  nua_respond(nh, status, status == 403 ? "Forbidden" : "Service Unavailable",
+              NUTAG_WITH_CURRENT(agent->nua), TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR(ra)),
+              TAG_END());
+  return true;
+}
+
 /* Events of handles that carry no call: out-of-dialog requests, rejected
  * INVITEs, the registration and the shutdown. */
 static void on_unbound(struct sip_agent *agent, nua_event_t event, int status,
@@ -114,10 +164,13 @@ static void on_unbound(struct sip_agent *agent, nua_event_t event, int status,
 {
   switch (event) {
   case nua_i_invite:
-    sip__call_invite(agent, nh, sip);
+    /* A refused INVITE's handle goes when its state reaches terminated. */
+    if (!guard_refused(agent, nh, sip))
+      sip__call_invite(agent, nh, sip);
     return;
   case nua_i_options:
-    on_options(agent, nh);
+    if (!guard_refused(agent, nh, sip))
+      on_options(agent, nh);
     nua_handle_destroy(nh);
     return;
   case nua_i_info:
@@ -147,8 +200,10 @@ static void on_unbound(struct sip_agent *agent, nua_event_t event, int status,
     return;
   default:
     if (nh && nh != agent->reg.nh && event < nua_r_set_params) {
-      /* An incoming request type we do not serve: the stack answered it. */
-      log_debug("unhandled %s on a new handle", nua_event_name(event));
+      /* An incoming request type we do not serve: the stack answered it
+       * (or the guard does, first). */
+      if (!guard_refused(agent, nh, sip))
+        log_debug("unhandled %s on a new handle", nua_event_name(event));
       nua_handle_destroy(nh);
     }
     return;
@@ -173,6 +228,16 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
   else
     on_unbound(agent, event, status, phrase, nh, sip, tags);
   log_ctx_set(NULL);
+  /* sofia may read again before its next step starts (sip_guard.h, check 2). */
+  if (agent->guard_ready)
+    sip_guard_udp(&agent->guard);
+}
+
+static void guard_prepoll(su_prepoll_magic_t *magic, su_root_t *root)
+{
+  struct sip_agent *agent = (struct sip_agent *)(void *)magic;
+  (void)root;
+  sip_guard_udp(&agent->guard);
 }
 
 /* --- start ---------------------------------------------------------------- */
@@ -311,6 +376,9 @@ static int create_nua(struct sip_agent *agent)
   char ua[64];
   snprintf(ua, sizeof ua, "nova-gateway/%s", NOVA_VERSION);
 
+  int grc = sip_guard_before_bind(&agent->guard);
+  if (grc < 0)
+    return grc;
   agent->nua = nua_create(
       agent->root.su, on_nua, agent, NUTAG_URL(url),
       TAG_IF(tls, NUTAG_SIPS_URL(sips_url)), TAG_IF(tls, TPTAG_CERTIFICATE(agent->tls_dir)),
@@ -322,12 +390,19 @@ static int create_nua(struct sip_agent *agent)
       NUTAG_SESSION_TIMER(se), NUTAG_MIN_SE(se && se < 90 ? se : 90),
       NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_USER_AGENT_STR(ua),
-      NTATAG_UDP_MTU(UDP_MTU), TAG_IF(cfg->debug_sip, TPTAG_LOG(1)), TAG_END());
+      NTATAG_UDP_MTU(UDP_MTU), NTATAG_MAXSIZE(SIP_MAX_MESSAGE), TAG_IF(cfg->debug_sip, TPTAG_LOG(1)), TAG_END());
+  int ports[2] = {port, tls ? tls_port : port};
+  grc = sip_guard_after_bind(&agent->guard, ports, 2, agent->root.epoll_fd);
   if (!agent->nua) {
     log_error("cannot listen for SIP on %s%s%s (address in use or not local?)",
               cfg->sip_listen, tls ? " / TLS " : "", tls ? cfg->sip_tls_listen : "");
     return NV_EUNAVAILABLE;
   }
+  if (grc < 0)
+    return grc;
+  if (su_root_add_prepoll(agent->root.su, guard_prepoll, (su_prepoll_magic_t *)(void *)agent) < 0)
+    log_warn("SIP guard: cannot hook sofia's steps; UDP is checked after each event only");
+  agent->guard_ready = true;
   log_info("SIP listening on %s (udp, tcp)%s%s, media address %s", cfg->sip_listen,
            tls ? ", tls " : "", tls ? cfg->sip_tls_listen : "", agent->media_addr);
   return 0;
@@ -358,6 +433,12 @@ int sip_agent_new(uv_loop_t *loop, const struct config *cfg, const struct call_h
     free(agent);
     return rc == -EINVAL ? NV_ECONFIG : rc;
   }
+  if ((rc = sip_guard_init(&agent->guard, loop, cfg)) < 0) {
+    sip_guard_close(&agent->guard);
+    portpool_close(&agent->ports);
+    free(agent);
+    return rc;
+  }
   redirect_sofia_logs();
   if ((rc = sip_root_init(&agent->root, loop, agent)) < 0) {
     log_error_code(rc, "cannot start the SIP stack");
@@ -366,6 +447,7 @@ int sip_agent_new(uv_loop_t *loop, const struct config *cfg, const struct call_h
       agent->root.closed_cb = on_root_closed;
       return rc;
     }
+    sip_guard_close(&agent->guard);
     portpool_close(&agent->ports);
     free(agent);
     return rc;
@@ -391,11 +473,19 @@ void sip__maybe_finish_close(struct sip_agent *agent)
   sip_agent_closed_cb cb = agent->closed_cb;
   void *arg = agent->closed_arg;
   portpool_close(&agent->ports);
+  sip_guard_close(&agent->guard);
   remove_tls_dir(agent);
   free(agent);
   log_info("SIP stopped");
   if (cb)
     cb(arg);
+}
+
+static void on_guard_stopped(struct sip_guard *g)
+{
+  struct sip_agent *agent = (struct sip_agent *)((char *)g - offsetof(struct sip_agent, guard));
+  agent->open_handles--;
+  sip__maybe_finish_close(agent);
 }
 
 static void finish_shutdown(struct sip_agent *agent)
@@ -410,6 +500,14 @@ static void finish_shutdown(struct sip_agent *agent)
     }
     c = next;
   }
+  /* The guard watches sofia's sockets: let go of them before sofia closes
+   * them. */
+  if (agent->guard_ready) {
+    su_root_remove_prepoll(agent->root.su);
+    agent->guard_ready = false;
+  }
+  agent->open_handles++;
+  sip_guard_stop(&agent->guard, on_guard_stopped);
   if (agent->nua) {
     nua_destroy(agent->nua);
     agent->nua = NULL;

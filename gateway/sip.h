@@ -36,6 +36,10 @@ void sip_agent_set_draining(struct sip_agent *agent, bool draining);
 size_t sip_agent_call_count(const struct sip_agent *agent);
 /* The call with this serial, or NULL when it has ended. */
 struct call *sip_agent_call_find(struct sip_agent *agent, uint64_t serial);
+/* SIP_ALLOW_CIDRS, parsed (empty: everyone); lives as long as the agent.
+ * RTP latching also accepts sources on it. */
+struct netacl;
+const struct netacl *sip_agent_allowlist(const struct sip_agent *agent);
 /* su_root_step calls so far (idle-CPU checks). */
 unsigned long sip_agent_steps(const struct sip_agent *agent);
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag_io.h>
@@ -35,6 +37,33 @@ static bool has_sdp(const sip_t *sip)
          !strcasecmp(ct, "application/sdp");
 }
 
+/* Our send key for `suite` under `tag`: a fresh one from OpenSSL's private
+ * CSPRNG the first time, or when the suite changes; the same key under a
+ * new tag otherwise (re-offers), so the SRTP index keeps running and no
+ * keystream is ever used twice. Returns 0 or -EIO (no randomness). */
+static int local_key(struct call *call, uint32_t tag, enum srtp_suite suite)
+{
+  if (call->have_local_crypto && call->local_crypto.suite == suite) {
+    call->local_crypto.tag = tag;
+    return 0;
+  }
+  struct sdes_crypto want = {.tag = tag, .suite = suite};
+  uint8_t key[SRTP_KEY_SALT_MAX];
+  size_t len = srtp_suite_key_len(suite);
+  int rc = RAND_priv_bytes(key, (int)len) == 1 ? sdes_answer(&want, key, len,
+                                                               &call->local_crypto)
+                                                : -EIO;
+  OPENSSL_cleanse(key, sizeof key);
+  if (rc == 0)
+    call->have_local_crypto = true;
+  return rc;
+}
+
+static enum sdp_srtp srtp_mode(const struct call *call)
+{
+  return (enum sdp_srtp)call->agent->cfg->srtp_mode;
+}
+
 /* Parse and negotiate an offer into call->offer / call->neg (kept only when
  * acceptable). Returns 0 or NV_EPROTO / NV_ENOCODEC, logged. */
 static int take_offer(struct call *call, const sip_t *sip)
@@ -46,13 +75,32 @@ static int take_offer(struct call *call, const sip_t *sip)
     return -ENOMEM;
   int rc = sdp_decode(sip->sip_payload->pl_data, sip->sip_payload->pl_len, offer, &reason);
   if (rc == 0)
-    rc = sdp_negotiate(offer, &neg, &reason);
+    rc = sdp_negotiate_srtp(offer, srtp_mode(call), &neg, &reason);
+  if (rc == 0 && call->media.srtp && !neg.srtp) {
+    /* A re-offer may not turn an encrypted call into a clear one. */
+    rc = NV_ENOCODEC;
+    reason = "a re-offer without SRTP on an SRTP call (downgrade refused)";
+  }
+  if (rc == 0 && neg.srtp && srtp_mode(call) == SDP_SRTP_REQUIRED &&
+      !call->secure_signalling) {
+    /* SDES keys in clear SIP are readable by anyone on the path. */
+    rc = NV_ENOCODEC;
+    reason = "SRTP keys offered over unencrypted SIP (SRTP_MODE=required wants SIP over TLS)";
+  }
+  if (rc == 0 && neg.srtp && (rc = local_key(call, neg.crypto.tag, neg.crypto.suite)) < 0)
+    reason = "no random bytes for our SRTP key";
   if (rc == 0) {
+    if (neg.srtp && !call->secure_signalling)
+      log_warn("SRTP keys offered over unencrypted SIP: anyone on the path can read them");
+    sdp_wipe(&call->offer);
     call->offer = *offer;
+    sdp_neg_wipe(&call->neg);
     call->neg = neg;
   } else {
     log_warn_code(rc, "offer refused: %s", reason);
   }
+  sdp_wipe(offer);
+  sdp_neg_wipe(&neg);
   free(offer);
   return rc;
 }
@@ -64,12 +112,17 @@ static int take_answer(struct call *call, const sip_t *sip)
   const char *reason = NULL;
   int rc = sdp_decode(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &answer, &reason);
   if (rc == 0)
-    rc = sdp_read_answer(&answer, &neg, &reason);
+    rc = sdp_read_answer_srtp(&answer, call->offered_srtp ? &call->local_crypto : NULL,
+                              &neg, &reason);
+  sdp_wipe(&answer);
   if (rc < 0) {
     log_warn_code(rc, "answer in ACK unusable: %s", reason);
+    sdp_neg_wipe(&neg);
     return rc;
   }
+  sdp_neg_wipe(&call->neg);
   call->neg = neg;
+  sdp_neg_wipe(&neg);
   return 0;
 }
 
@@ -78,7 +131,20 @@ static int take_answer(struct call *call, const sip_t *sip)
 static int build_sdp(struct call *call, bool offer, char *buf, size_t cap)
 {
   struct sdp_local local = {call->media.local_addr, call->media.local_rtp_port,
-                            call->sdp_id, call->sdp_version};
+                            call->sdp_id, call->sdp_version, NULL};
+  if (offer) {
+    /* We offer RTP/SAVP when SRTP is required or already in use (never a
+     * downgrade), with the suite every SDES peer must do (RFC 4568 6.2.1). */
+    call->offered_srtp = srtp_mode(call) == SDP_SRTP_REQUIRED || call->media.srtp;
+    if (call->offered_srtp) {
+      int rc = local_key(call, 1, call->have_local_crypto ? call->local_crypto.suite
+                                                          : SRTP_AES_CM_128_HMAC_SHA1_80);
+      if (rc < 0)
+        return rc;
+    }
+  }
+  if (offer ? call->offered_srtp : call->neg.srtp)
+    local.crypto = &call->local_crypto;
   int n = offer ? sdp_build_offer(&local, buf, cap)
                 : sdp_build_answer(&call->offer, &call->neg, &local, buf, cap);
   if (n < 0)
@@ -93,6 +159,8 @@ static int build_sdp(struct call *call, bool offer, char *buf, size_t cap)
   }
   char *copy = su_strdup(call->home, buf);
   if (copy) {
+    if (call->last_sdp)
+      OPENSSL_cleanse(call->last_sdp, strlen(call->last_sdp));
     su_free(call->home, call->last_sdp);
     call->last_sdp = copy;
   }
@@ -132,7 +200,19 @@ void sip__call_invite(struct sip_agent *agent, nua_handle_t *nh, const sip_t *si
     return;
   }
   call_log_ctx(call);
-  log_info("INVITE from %s to %s", call->from, call->to);
+  struct sockaddr_storage src;
+  if (sip__request_source(agent, &src, NULL) == 0) {
+    if (src.ss_family == AF_INET)
+      uv_ip4_name((const struct sockaddr_in *)&src, call->media.signal_addr,
+                  sizeof call->media.signal_addr);
+    else
+      uv_ip6_name((const struct sockaddr_in6 *)&src, call->media.signal_addr,
+                  sizeof call->media.signal_addr);
+  }
+  call->secure_signalling = sip->sip_via && sip->sip_via->v_protocol &&
+                            !strcasecmp(sip->sip_via->v_protocol, sip_transport_tls);
+  log_info("INVITE from %s to %s (%s%s)", call->from, call->to, call->media.signal_addr,
+           call->secure_signalling ? ", TLS" : "");
   for (size_t i = 0; i < call->nhdrs; i++)
     if (!strncasecmp(call->hdrs[i].name, "X-", 2) ||
         !strcasecmp(call->hdrs[i].name, "User-to-User"))
@@ -191,10 +271,15 @@ int sip__call_send_answer(struct call *call)
 {
   char sdp[SDP_MAX];
   int n = build_sdp(call, call->awaiting_answer, sdp, sizeof sdp);
-  if (n < 0 || !call->nh)
+  if (n < 0 || !call->nh) {
+    OPENSSL_cleanse(sdp, sizeof sdp);
     return n < 0 ? n : NV_ECLOSED;
+  }
+  /* nua copies the body into its message: our copy (with our SRTP key)
+   * can go at once. */
   nua_respond(call->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
               SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+  OPENSSL_cleanse(sdp, sizeof sdp);
   call->answered = true;
   sip__kick(call->agent);
   log_info("answered: local RTP %s:%u", call->media.local_addr,
@@ -265,6 +350,7 @@ static void on_offer_request(struct call *call, nua_event_t event, const sip_t *
   int n = (offerless && event == nua_i_update) ? 0
                                                : build_sdp(call, send_offer, sdp, sizeof sdp);
   if (n < 0) {
+    OPENSSL_cleanse(sdp, sizeof sdp);
     nua_respond(call->nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_CURRENT(nua), TAG_END());
     return;
   }
@@ -275,6 +361,7 @@ static void on_offer_request(struct call *call, nua_event_t event, const sip_t *
   call->awaiting_answer = send_offer;
   nua_respond(call->nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua),
               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+  OPENSSL_cleanse(sdp, sizeof sdp);
   if (!send_offer)
     call__set_media(call, true);
 }

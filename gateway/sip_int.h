@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #define NUA_MAGIC_T   struct sip_agent
@@ -20,6 +21,7 @@
 #include "gateway/sdp.h"
 #include "lib/log.h"
 #include "gateway/sip.h"
+#include "gateway/sip_guard.h"
 #include "gateway/sip_root.h"
 
 struct config;
@@ -41,6 +43,8 @@ struct sip_agent {
   const struct config *cfg;
   struct call_hooks hooks;
   struct sip_root root;
+  struct sip_guard guard;     /* allowlist and flood control (sip_guard.h) */
+  bool guard_ready;
   nua_t *nua;
   struct portpool ports;
   char media_addr[46];
@@ -52,13 +56,17 @@ struct sip_agent {
   bool stack_stopping;
   enum sip_agent_state state;
   struct sip_reg reg;
-  int open_handles;           /* uv handles of the agent itself (reg.retry) */
+  int open_handles;           /* uv handles of the agent itself (reg.retry, the guard's polls) */
   sip_agent_closed_cb closed_cb;
   void *closed_arg;
 };
 
 /* sip.c */
 uint64_t sip__now_ms(const struct sip_agent *agent);
+/* Inside a nua callback: the source address of the request being handled
+ * and its transport protocol (IPPROTO_UDP, or IPPROTO_TCP for TCP and TLS;
+ * `proto` may be NULL). 0, or -ENOENT when there is none. */
+int sip__request_source(struct sip_agent *agent, struct sockaddr_storage *ss, int *proto);
 void sip__kick(struct sip_agent *agent);
 void sip__maybe_finish_close(struct sip_agent *agent);
 /* Shut the nua down (once), then the root. */
@@ -108,7 +116,15 @@ struct call {
   bool answered;              /* 200 sent */
   bool acked;
   uint64_t sdp_id, sdp_version;
-  char *last_sdp;             /* our last body, to bump o= only on change */
+  char *last_sdp;             /* our last body, to bump o= only on change
+                               * (holds our SRTP key: wiped before free) */
+  /* SRTP: our send key, fresh from a CSPRNG the first time a suite is
+   * needed and kept for the call (its SRTP index keeps running); whether
+   * our last offer was RTP/SAVP with it. Wiped when the call is freed. */
+  struct sdes_crypto local_crypto;
+  bool have_local_crypto;
+  bool offered_srtp;
+  bool secure_signalling;     /* the INVITE came over TLS */
 
   /* hang-up */
   int holds;
@@ -127,6 +143,9 @@ void call__dtmf(struct call *call, const struct call_dtmf *d);
 void call__refer_progress(struct call *call, int status, bool final);
 /* The dialog is over (nua_i_state terminated): enter CLOSING. */
 void call__terminated(struct call *call);
+
+/* Clear every key the call holds (SDP, negotiation, media, our last body). */
+void call__wipe_keys(struct call *call);
 
 /* sip_call.c: the NUA-side operations call.c asks for */
 int sip__call_send_answer(struct call *call);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_status.h>
 
@@ -136,7 +137,8 @@ static bool authenticate(struct sip_agent *agent, const sip_t *sip)
     snprintf(cred, sizeof cred, "%s:\"%s\":%s:%s", au->au_scheme, cfg->auth_realm, user,
              cfg->auth_password);
   nua_authenticate(agent->reg.nh, NUTAG_AUTH(cred), TAG_END());
-  memset(cred, 0, sizeof cred);
+  /* memset() of a buffer about to die may be optimised away. */
+  OPENSSL_cleanse(cred, sizeof cred);
   sip__kick(agent);
   log_info("registration challenged; answering as %s", user);
   return true;

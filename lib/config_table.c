@@ -76,11 +76,14 @@ const struct cfg_def config_defs[] = {
   {"SIP_TRANSFER_TARGET", CFG_STR, F(sip_transfer_target), "", 0, 0, NULL, 0, "sip",
    "SIP URI that non-Connect calls are REFERred to when the model transfers them"},
   {"SIP_ALLOW_CIDRS", CFG_CIDRS, F(sip_allow_cidrs), "", 0, 0, NULL, 0, "sip",
-   "Comma-separated source networks allowed to send SIP (empty: everyone)"},
+   "Comma-separated source networks allowed to send SIP, checked before sofia parses "
+   "anything; RTP may also latch from them (empty: everyone, warned about on a public "
+   "listener; docs/security.md lists Chime Voice Connector's)"},
   {"SIP_RATE_PER_SOURCE", CFG_INT, F(sip_rate_per_source), "20", 1, 100000, NULL, 0,
-   "sip", "INVITE/REGISTER/OPTIONS per second accepted from one source address"},
+   "sip", "INVITE, REGISTER and OPTIONS (each) per second accepted from one source address, "
+   "in bursts of one second; more is dropped unread (UDP) or answered 503 (TCP/TLS)"},
   {"SIP_RATE_GLOBAL", CFG_INT, F(sip_rate_global), "500", 1, 1000000, NULL, 0, "sip",
-   "INVITE/REGISTER/OPTIONS per second accepted in total"},
+   "Out-of-dialog SIP requests per second accepted from all sources together"},
   {"DEBUG_SIP", CFG_BOOL, F(debug_sip), "0", 0, 0, NULL, 0, "sip",
    "Log every SIP message sent and received (debug level)"},
 
@@ -107,7 +110,8 @@ const struct cfg_def config_defs[] = {
   {"FALLBACK_FILENAME", CFG_FILE, F(fallback_filename), "", 0, 0, NULL, 0, "media",
    "WAV played when the AI service fails (default: a built-in tone)"},
   {"SRTP_MODE", CFG_ENUM, F(srtp_mode), "off", 0, 0, srtp_modes, 0, "media",
-   "SRTP with SDES keys: off, optional (answer RTP/SAVP in kind) or required"},
+   "SRTP with SDES keys: off (RTP/SAVP offers get 488), optional (answer RTP/SAVP or "
+   "RTP/AVP in kind) or required (plain offers, and keys over unencrypted SIP, get 488)"},
 
   /* --- Nova Sonic ------------------------------------------------------- */
   {"AWS_REGION", CFG_STR, F(aws_region), "us-east-1", 0, 0, NULL, 0, "nova",

@@ -20,24 +20,8 @@ e2e_ports() { python3 "$E2E_SRC/tests/e2e/sip/freeports.py" "$1"; }
 # Below the kernel's ephemeral range (32768-60999), so no client socket of any
 # process takes a pool port; gateways skip pairs that are taken anyway.
 e2e_media_base() { echo $(( 20000 + (RANDOM % 60) * 200 )); }   # 20000-31999
-# Caller-side (rtp-peer) ports come from 50000-58999, never a gateway pool.
-# (an even pair free for UDP right now: parallel tests pick at random)
-e2e_rtp_port() {
-  python3 -c '
-import random, socket
-while True:
-    p = 50000 + 2 * random.randrange(4500)
-    socks = []
-    try:
-        for q in (p, p + 1):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); socks.append(s)
-            s.bind(("127.0.0.1", q))
-    except OSError:
-        continue
-    finally:
-        for s in socks: s.close()
-    print(p); break'
-}
+# Caller-side (rtp-peer) ports: an even pair, never a gateway pool's.
+e2e_rtp_port() { python3 "$E2E_SRC/tests/e2e/sip/freeports.py" 1 --pairs; }
 
 e2e_wait_port() {   # host port [tries of 0.1 s]
   local i

@@ -10,6 +10,7 @@ same files; it never touches what a fuzzing run adds elsewhere.
 import base64
 import json
 import os
+import socket
 import struct
 import sys
 import zlib
@@ -294,6 +295,35 @@ def gen_sdp():
           "m=application 9 UDP/BFCP *\r\n")
     write("sdp", "many-media", base + "".join("m=audio %d RTP/AVP 0\r\n" % (4000 + 2 * i)
                                               for i in range(10)))
+    cm = "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+    write("sdp", "savp-crypto-suites", base + "m=audio 4000 RTP/SAVP 0 101\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n"
+          "a=crypto:1 AES_CM_128_HMAC_SHA1_32 " + cm + "|2^20|1:4\r\n"
+          "a=crypto:2 AES_CM_128_HMAC_SHA1_80 " + cm + " KDR=0 WSH=128\r\n"
+          "a=crypto:3 AEAD_AES_128_GCM inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHA==\r\n"
+          "a=crypto:4 F8_128_HMAC_SHA1_80 " + cm + "\r\n")
+    write("sdp", "avp-then-savp", base + "m=audio 4000 RTP/AVP 8\r\n"
+          "m=audio 4002 RTP/SAVP 0\r\na=crypto:7 AES_CM_128_HMAC_SHA1_80 " + cm + "\r\n")
+
+
+# ---- sip_guard -------------------------------------------------------------
+
+def gen_sip_guard():
+    def acl(name, text, addrs):
+        write("sip_guard", name, b"\x00" + text.encode() + b"\x00" + b"".join(addrs))
+    v4 = lambda s: b"\x00" + bytes(int(x) for x in s.split("."))
+    v6 = lambda s: b"\x01" + socket.inet_pton(socket.AF_INET6, s)
+    acl("chime", "3.80.16.0/23, 99.77.253.0/24,52.55.62.128/25",
+        [v4("3.80.17.9"), v4("3.80.18.1"), v4("99.77.253.7"), v6("::ffff:3.80.16.1")])
+    acl("mixed-v6", "2001:db8::/32 10.0.0.1 ::ffff:192.0.2.0/120 ::/0",
+        [v6("2001:db8::1"), v6("2001:db9::1"), v4("192.0.2.9"), v4("10.0.0.2")])
+    acl("bad", "10.0.0.0/33,foo", [v4("10.0.0.1")])
+    for name, head in [("invite", b"INVITE sip:nova@192.0.2.1 SIP/2.0\r\n"),
+                       ("response", b"SIP/2.0 200 OK\r\n"),
+                       ("message", b"MESSAGE sip:x SIP/2.0\r\n"), ("crlf", b"\r\n\r\n")]:
+        write("sip_guard", "classify-" + name,
+              b"\x01" + bytes([len(head)]) + head + b"\x00\x10" +
+              b"".join(bytes([192, 0, 2, i, 7]) for i in range(8)))
 
 
 # ---- tool_args -------------------------------------------------------------
@@ -368,7 +398,7 @@ def gen_config():
 
 def main():
     for gen in (gen_evstream, gen_nova_rx, gen_cc, gen_rtp, gen_dtmf, gen_sdp,
-                gen_tool_args, gen_config):
+                gen_sip_guard, gen_tool_args, gen_config):
         gen()
     return 0
 

@@ -11,6 +11,19 @@
  * frequency. One JSON line per stream and a summary line go to stdout.
  * SIGTERM/SIGINT end the run early, still with the report (the gateway may end
  * the call before --seconds).
+ *
+ * SRTP (the security e2e tests): --srtp SUITE --srtp-tx KEY --srtp-rx KEY,
+ * keys as in a=crypto (base64 of key||salt): we send with --srtp-tx (the key
+ * of our a=crypto line) and decrypt with --srtp-rx (the gateway's). Every
+ * packet received must authenticate; failures are reported, never decoded.
+ * --bad-tags N also sends, from the 50th frame on, N copies of real frames
+ * with a flipped tag byte, which the gateway must drop and count.
+ * --bogus N sends, from the 50th frame on, N hostile packets beside the real
+ * ones: payload types we never negotiated (PCMA, CN, G.729, dynamic, 127),
+ * broken telephone-events, empty payloads and a 3000-byte datagram. The
+ * gateway must count and drop every one without disturbing the audio.
+ * (Plain RTP only: under SRTP their far-off sequence numbers would move
+ * the gateway's replay window.)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +38,8 @@
 
 #include "codecs/g711.h"
 #include "codecs/rtp.h"
+#include "codecs/sdes.h"
+#include "codecs/srtp.h"
 #include "codecs/wav.h"
 
 #define FRAME 160
@@ -47,6 +62,8 @@ struct stream {
   uint64_t first_arrival_us;
   char dtmf;                 /* digit to send after the WAV, 0: none */
   int dtmf_state;
+  struct srtp *srtp_tx, *srtp_rx;
+  uint64_t srtp_rx_failed, bad_tags_sent, bogus_sent;
 };
 
 static struct {
@@ -64,6 +81,8 @@ static struct {
   uint64_t start_us;
   bool loop_wav;
   char dtmf;
+  const char *srtp_suite, *srtp_tx_key, *srtp_rx_key;
+  int bad_tags, bogus;
 } g = {.host = "127.0.0.1", .base = 40000, .count = 1, .seconds = 5, .pt = 0};
 
 static uint64_t now_us(void)
@@ -88,8 +107,17 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
   (void)flags;
   if (n <= 0 || !addr)
     return;
+  size_t len = (size_t)n;
+  if (s->srtp_rx) {
+    int m = srtp_rtp_unprotect(s->srtp_rx, (uint8_t *)buf->base, len);
+    if (m < 0) {
+      s->srtp_rx_failed++;
+      return;
+    }
+    len = (size_t)m;
+  }
   struct rtp_pkt pkt;
-  if (rtp_parse((const uint8_t *)buf->base, (size_t)n, &pkt, NULL) < 0)
+  if (rtp_parse((const uint8_t *)buf->base, len, &pkt, NULL) < 0)
     return;
   uint64_t t = now_us();
   if (!s->latched) {
@@ -111,9 +139,48 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
   s->rx_n += pkt.payload_len;
 }
 
+/* Protect (SRTP) and send; with --bad-tags, also a copy with a broken tag. */
+static void send_pkt(struct stream *s, uint8_t *out, int len, size_t cap)
+{
+  if (s->srtp_tx) {
+    len = srtp_rtp_protect(s->srtp_tx, out, (size_t)len, cap);
+    if (len < 0)
+      return;
+    if (s->bad_tags_sent < (uint64_t)g.bad_tags && s->sent_frames >= 50) {
+      uint8_t bad[12 + 4 + FRAME + SRTP_MAX_OVERHEAD];
+      memcpy(bad, out, (size_t)len);
+      bad[len - 1] ^= 0x5a;
+      uv_buf_t b = uv_buf_init((char *)bad, (unsigned)len);
+      if (uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote) == len)
+        s->bad_tags_sent++;
+    }
+  }
+  uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+  uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote);
+}
+
+/* One hostile packet (--bogus): never something the gateway may decode. */
+static void send_bogus(struct stream *s)
+{
+  static const uint8_t pts[] = {8, 13, 18, 96, 127, 101, 0};
+  static const size_t sizes[] = {160, 1, 20, 160, 160, 1, 3000};
+  size_t k = s->bogus_sent % sizeof pts;
+  uint8_t out[3100 + SRTP_MAX_OVERHEAD];
+  struct rtp_pkt h = {.pt = pts[k], .seq = (uint16_t)(s->seq + 30000), .ts = s->ts,
+                      .ssrc = s->ssrc};
+  int hl = rtp_build_header(&h, out, sizeof out);
+  memset(out + hl, 0xa5, sizes[k]);
+  int len = hl + (int)sizes[k];
+  if (s->srtp_tx && (len = srtp_rtp_protect(s->srtp_tx, out, (size_t)len, sizeof out)) < 0)
+    return;
+  uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+  if (uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote) == len)
+    s->bogus_sent++;
+}
+
 static void send_frame(struct stream *s)
 {
-  uint8_t out[12 + 4 + FRAME];
+  uint8_t out[12 + 4 + FRAME + SRTP_MAX_OVERHEAD];
   struct rtp_pkt h = {.pt = g.pt, .seq = s->seq++, .ts = s->ts, .ssrc = s->ssrc,
                       .marker = s->sent_frames == 0};
   int16_t pcm[FRAME];
@@ -140,8 +207,7 @@ static void send_frame(struct stream *s)
                      (uint8_t)dur};
     int hl = rtp_build_header(&h, out, sizeof out);
     memcpy(out + hl, ev, 4);
-    uv_buf_t b = uv_buf_init((char *)out, (unsigned)hl + 4);
-    uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote);
+    send_pkt(s, out, hl + 4, sizeof out);
     if (s->dtmf_state == 8)
       s->ts += FRAME * 5;
     s->sent_frames += 0;
@@ -151,8 +217,9 @@ static void send_frame(struct stream *s)
   }
   int hl = rtp_build_header(&h, out, sizeof out);
   g711_encode(g.pt == 0 ? G711_ULAW : G711_ALAW, pcm, out + hl, len);
-  uv_buf_t b = uv_buf_init((char *)out, (unsigned)(hl + (int)len));
-  uv_udp_try_send(&s->sock, &b, 1, (const struct sockaddr *)&s->remote);
+  send_pkt(s, out, hl + (int)len, sizeof out);
+  if (s->sent_frames >= 50 && s->bogus_sent < (uint64_t)g.bogus)
+    send_bogus(s);
   s->ts += FRAME;
   s->sent_frames++;
 }
@@ -285,9 +352,12 @@ static void report(void)
     printf("{\"stream\":%d,\"latched\":%s,\"sent_frames\":%zu,\"rx_packets\":%llu,"
            "\"rx_seconds\":%.2f,\"audible_seconds\":%.2f,\"dominant_hz\":%.0f,"
            "\"level_dbfs\":%.1f,\"pacing_dev_p50_ms\":%.3f,\"pacing_dev_p99_ms\":%.3f,"
-           "\"pacing_dev_max_ms\":%.3f}\n",
+           "\"pacing_dev_max_ms\":%.3f,\"srtp\":%s,\"srtp_rx_failed\":%llu,"
+           "\"bad_tags_sent\":%llu,\"bogus_sent\":%llu}\n",
            i, s->latched ? "true" : "false", s->sent_frames, (unsigned long long)s->rx_packets,
-           s->rx_n / 8000.0, aud, f, level, p50, p99, dev_max);
+           s->rx_n / 8000.0, aud, f, level, p50, p99, dev_max, s->srtp_tx ? "true" : "false",
+           (unsigned long long)s->srtp_rx_failed, (unsigned long long)s->bad_tags_sent,
+           (unsigned long long)s->bogus_sent);
     if (p99 > all_p99)
       all_p99 = p99;
     if (dev_max > all_max)
@@ -298,6 +368,24 @@ static void report(void)
   printf("{\"streams\":%d,\"latched\":%d,\"rx_packets\":%llu,\"pacing_dev_p99_ms_worst\":%.3f,"
          "\"pacing_dev_max_ms_worst\":%.3f}\n",
          g.count, latched, (unsigned long long)total_rx, all_p99, all_max);
+}
+
+/* An SRTP session from a suite name and an a=crypto key (base64). */
+static int srtp_open(const char *suite, const char *key, enum srtp_dir dir, struct srtp **out)
+{
+  char line[SDES_MAX_VALUE + 64];
+  struct sdes_crypto c;
+  const char *why = NULL;
+  int n = snprintf(line, sizeof line, "1 %s inline:%s", suite, key);
+  if (n < 0 || (size_t)n >= sizeof line || sdes_parse(line, (size_t)n, &c, &why) < 0) {
+    fprintf(stderr, "rtp-peer: bad SRTP suite or key (%s)\n", why ? why : "too long");
+    return -EINVAL;
+  }
+  struct srtp_policy pol;
+  sdes_policy(&c, dir, &pol);
+  int rc = srtp_new(out, &pol);
+  sdes_wipe(&c);
+  return rc;
 }
 
 static int load_wav(const char *path)
@@ -324,7 +412,8 @@ int main(int argc, char **argv)
   static const struct option opts[] = {
     {"host", 1, 0, 'h'}, {"base", 1, 0, 'b'}, {"count", 1, 0, 'n'}, {"seconds", 1, 0, 's'},
     {"wav", 1, 0, 'w'}, {"record-dir", 1, 0, 'r'}, {"alaw", 0, 0, 'a'}, {"loop", 0, 0, 'l'},
-    {"dtmf", 1, 0, 'd'}, {0, 0, 0, 0}};
+    {"dtmf", 1, 0, 'd'}, {"srtp", 1, 0, 'S'}, {"srtp-tx", 1, 0, 'T'},
+    {"srtp-rx", 1, 0, 'R'}, {"bad-tags", 1, 0, 'B'}, {"bogus", 1, 0, 'X'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -337,11 +426,21 @@ int main(int argc, char **argv)
     case 'a': g.pt = 8; break;
     case 'l': g.loop_wav = true; break;
     case 'd': g.dtmf = optarg[0]; break;
+    case 'S': g.srtp_suite = optarg; break;
+    case 'T': g.srtp_tx_key = optarg; break;
+    case 'R': g.srtp_rx_key = optarg; break;
+    case 'B': g.bad_tags = atoi(optarg); break;
+    case 'X': g.bogus = atoi(optarg); break;
     default:
       fprintf(stderr, "usage: rtp-peer --base PORT --count N --seconds S [--wav F.wav] "
-                      "[--record-dir DIR] [--alaw] [--loop] [--dtmf D]\n");
+                      "[--record-dir DIR] [--alaw] [--loop] [--dtmf D]\n"
+                      "       [--srtp SUITE --srtp-tx KEY --srtp-rx KEY [--bad-tags N]]\n");
       return 2;
     }
+  }
+  if (g.srtp_suite && (!g.srtp_tx_key || !g.srtp_rx_key)) {
+    fprintf(stderr, "rtp-peer: --srtp needs --srtp-tx and --srtp-rx\n");
+    return 2;
   }
   if (g.wav_path && load_wav(g.wav_path) < 0)
     return 2;
@@ -357,6 +456,9 @@ int main(int argc, char **argv)
     s->gaps = malloc(s->cap_gaps * sizeof *s->gaps);
     s->ssrc = 0x1000u + (uint32_t)i;
     s->dtmf = g.dtmf;
+    if (g.srtp_suite && (srtp_open(g.srtp_suite, g.srtp_tx_key, SRTP_DIR_TX, &s->srtp_tx) < 0 ||
+                         srtp_open(g.srtp_suite, g.srtp_rx_key, SRTP_DIR_RX, &s->srtp_rx) < 0))
+      return 2;
     struct sockaddr_in a;
     uv_ip4_addr(g.host, g.base + 2 * i, &a);
     uv_udp_init(loop, &s->sock);

@@ -24,14 +24,21 @@ gw_extra=()
 if [ "$case_name" = port_taken ]; then
   # Another process holds the first pair's RTP port and the second pair's RTCP
   # port: the call must still be answered, on the third pair.
-  base=$(e2e_media_base)
-  gw_extra=(MEDIA_PORT_BASE="$base")
-  python3 -c 'import socket, sys, time
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-s[0].bind(("127.0.0.1", int(sys.argv[1]))); s[1].bind(("127.0.0.1", int(sys.argv[1]) + 3))
-time.sleep(60)' "$base" &
+  python3 -c 'import random, socket, sys, time
+while True:   # a pool base whose two ports we can hold (parallel tests use pools too)
+    base = 20000 + 200 * random.randrange(60)
+    s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+    try:
+        s[0].bind(("127.0.0.1", base)); s[1].bind(("127.0.0.1", base + 3))
+        break
+    except OSError:
+        for x in s: x.close()
+open(sys.argv[1], "w").write(str(base))
+time.sleep(60)' "$WORK/held" &
   E2E_PIDS+=($!)
-  sleep 0.3
+  for _ in $(seq 50); do [ -s "$WORK/held" ] && break; sleep 0.1; done
+  base=$(cat "$WORK/held")
+  gw_extra=(MEDIA_PORT_BASE="$base")
 fi
 e2e_gateway "$sip" "$bedrock" "$admin" CALL_RECORDS_DIR="$WORK" "${gw_extra[@]}" ||
   { cat "$WORK/gateway.log"; exit 1; }

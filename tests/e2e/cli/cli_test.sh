@@ -56,7 +56,7 @@ check "unknown argument exits 2" [ $rc -eq 2 ]
 
 # SIGTERM and SIGINT stop the loop cleanly with status 0.
 for sig in TERM INT; do
-  port=$((20000 + RANDOM % 20000))
+  port=$(python3 "$(dirname "$0")/../sip/freeports.py" 1)
   SIP_LISTEN=127.0.0.1:$port ADMIN_LISTEN= MEDIA_PORT_BASE=$((port / 2 * 2 + 2)) MEDIA_PORT_COUNT=4 \
     "$bin" >/dev/null 2>&1 &
   pid=$!

@@ -187,7 +187,7 @@ case_drain() {
 # turn 503, it is marked inactive) and new calls go only to B; nothing fails.
 kam_batch() {   # NAME CALLS SECONDS SIPP_PORT: CALLS calls through Kamailio
   local name=$1 n=$2 secs=$3 base i
-  base=$(( 30000 + (RANDOM % 500) * 40 ))
+  base=$(( 10000 + (RANDOM % 240) * 40 ))   # below pools and ephemeral ports
   { echo SEQUENTIAL; for ((i = 0; i < n; i++)); do echo "$((base + 2 * i));"; done; } \
     >"$WORK/$name.csv"
   "$BUILD/tests/tools/rtp-peer" --base "$base" --count "$n" --seconds "$((secs + 3))" \

@@ -1,26 +1,67 @@
 #!/usr/bin/env python3
-"""Print N loopback ports free for both UDP and TCP right now (tests run in
-parallel, so each asks the kernel instead of using fixed numbers)."""
+"""Print N loopback ports free for both UDP and TCP (tests run in parallel).
+
+  freeports.py N           N ports
+  freeports.py N --pairs   N even ports whose odd neighbour is free too (RTP+RTCP)
+
+Ports come from 10000-19999: below the media pools the tests give gateways
+(20000-32399) and below the kernel's ephemeral range (32768-60999), so no
+process's client socket is ever handed one between this check and the test's
+bind. Parallel tests are kept apart by a lock file per port, created
+exclusively in $TMPDIR/nova-test-ports and reclaimed after 10 minutes."""
+import os
+import random
 import socket
 import sys
+import time
 
-def free_port():
+LO, HI = 10000, 20000
+LOCK_DIR = os.path.join(os.environ.get("TMPDIR", "/tmp"), "nova-test-ports")
+STALE_S = 600
+
+
+def bindable(port):
+    socks = []
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            socks.append(s)
+            s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+
+
+def lock(port):
+    path = os.path.join(LOCK_DIR, str(port))
+    try:
+        if time.time() - os.stat(path).st_mtime > STALE_S:
+            os.unlink(path)
+    except OSError:
+        pass
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        return True
+    except FileExistsError:
+        return False
+
+
+def take(pairs):
     while True:
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-        except OSError:
-            t.close()
-            continue
-        t.close()
-        u.close()
-        return port
+        port = random.randrange(LO, HI - 1)
+        if pairs:
+            port &= ~1
+        group = (port, port + 1) if pairs else (port,)
+        if not all(lock(p) for p in group):
+            continue   # (a partial lock is left to go stale: harmless)
+        if all(bindable(p) for p in group):
+            return port
 
+
+os.makedirs(LOCK_DIR, exist_ok=True)
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-ports = set()
-while len(ports) < n:
-    ports.add(free_port())
-print(" ".join(str(p) for p in ports))
+pairs = "--pairs" in sys.argv[2:]
+print(" ".join(str(take(pairs)) for _ in range(n)))

@@ -267,6 +267,32 @@ START_TEST(offer_answer_keys_srtp)
 }
 END_TEST
 
+/* Traces and logs: every inline key masked in place, nothing else touched. */
+START_TEST(redact)
+{
+  char text[] =
+      "m=audio 4000 RTP/SAVP 0\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4\r\n"
+      "a=crypto:2 AEAD_AES_128_GCM INLINE:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHA== KDR=0\n"
+      "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:abc;inline:def\n"
+      "x inline:";
+  const char *want =
+      "m=audio 4000 RTP/SAVP 0\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:****************************************|2^20|1:4\r\n"
+      "a=crypto:2 AEAD_AES_128_GCM INLINE:**************************************** KDR=0\n"
+      "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:***;inline:***\n"
+      "x inline:";
+  ck_assert_uint_eq(sdes_redact(text, strlen(text)), 4);
+  ck_assert_str_eq(text, want);
+  /* Only `len` bytes are looked at: a key past it stays (the caller's bound). */
+  char part[] = "inline:SECRET";
+  ck_assert_uint_eq(sdes_redact(part, 6), 0);
+  ck_assert_str_eq(part, "inline:SECRET");
+  ck_assert_uint_eq(sdes_redact(part, 9), 1);
+  ck_assert_str_eq(part, "inline:**CRET");
+}
+END_TEST
+
 static Suite *sdes_suite(void)
 {
   Suite *s = suite_create("codecs/sdes");
@@ -276,9 +302,11 @@ static Suite *sdes_suite(void)
   tcase_add_loop_test(tc, rejected, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, choose_and_answer);
   tcase_add_test(tc, offer_answer_keys_srtp);
+  tcase_add_test(tc, redact);
   suite_add_tcase(s, tc);
   return s;
 }
+
 
 int main(void)
 {
