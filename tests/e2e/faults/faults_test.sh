@@ -131,7 +131,8 @@ check_b() {
     "$(S 15550100 "d['outcome']=='caller_hangup' and d['nova']['error']=='' and d['rtp']['lost']==0")"
   # Loose: these run in parallel on a shared machine; a stall caused by A shows
   # as tens of ms.
-  check "B: paced within 10 ms (p99)" "$(P B "d['pacing_dev_p99_ms']") < 10"
+  # one frame: the sanitizer build on a shared 2-core machine misses 10 ms (15 ms seen)
+  check "B: paced within one frame, 20 ms (p99)" "$(P B "d['pacing_dev_p99_ms']") < 20"
 }
 
 # A ended by the gateway after the fallback prompt, with this speech error.
