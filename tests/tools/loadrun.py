@@ -180,7 +180,8 @@ class Rig:
         self.build = build
         self.gateway = gateway or f"{build}/gateway/nova-gateway"
         self.nice = nice
-        self.rt = rt and shutil.which("chrt") and os.geteuid() == 0
+        # rt: False, True (the gateway and the fake SCHED_FIFO) or "gateway" (the gateway only).
+        self.rt = rt if rt and shutil.which("chrt") and os.geteuid() == 0 else False
         self.work = work
         self.calls = calls
         self.procs = {}
@@ -214,7 +215,8 @@ class Rig:
         # work on a shared machine cannot preempt them (what dedicated cores
         # would give); below the callers, the gateway above the fake.
         fifo = (lambda prio: ["chrt", "-f", str(prio)]) if self.rt else (lambda prio: [])
-        self._spawn("fake", fifo(4) + [f"{b}/tests/fakes/bedrock/fake-bedrock",
+        fake_fifo = fifo if self.rt is True else (lambda prio: [])
+        self._spawn("fake", fake_fifo(4) + [f"{b}/tests/fakes/bedrock/fake-bedrock",
                              "--listen", f"127.0.0.1:{self.bedrock}",
                              "--cert", f"{b}/tests/fakes/common/test-server.pem",
                              "--key", f"{b}/tests/fakes/common/test-server.key",
