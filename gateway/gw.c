@@ -42,6 +42,11 @@ int gw_metrics_init(struct gw_metrics *m)
   m->rtp_jitter = CHILD(metrics_histogram_new("nova_rtp_jitter_ms",
                                               "Callers' RTP interarrival jitter at hang-up", NULL,
                                               jitter_buckets, 8));
+  static const double late_buckets[] = {0.5, 1, 2, 3, 5, 10, 20, 50};
+  m->tick_late_ms = CHILD(metrics_histogram_new(
+      "nova_media_tick_late_ms",
+      "How late the loop ran each call's 20 ms media tick (RTP send, jitter buffer)", NULL,
+      late_buckets, 8));
   m->po_underruns = CHILD(metrics_counter_new("nova_playout_underruns_total",
                                               "Playout ran dry in the middle of a response", NULL));
   m->po_overflow_ms = CHILD(metrics_counter_new("nova_playout_overflow_ms_total",

@@ -33,6 +33,7 @@ struct gw_metrics {
   struct metric *calls;             /* by outcome */
   struct metric_child *rtp_rx, *rtp_tx, *rtp_lost, *rtp_late, *rtp_foreign, *rtp_bad;
   struct metric_child *rtp_jitter;  /* histogram, ms */
+  struct metric_child *tick_late_ms;  /* histogram: media ticks' lateness */
   struct metric_child *po_underruns, *po_overflow_ms;
   struct metric_child *bargeins;
   struct metric_child *bargein_heard_ms;  /* histogram */

@@ -51,6 +51,11 @@ int pacer_schedule(struct pacer *p, struct pacer_entry *e, uint64_t due_us);
 void pacer_cancel(struct pacer *p, struct pacer_entry *e);
 size_t pacer_count(const struct pacer *p);
 void pacer_get_stats(const struct pacer *p, struct pacer_stats *st);
+/* late_cb (NULL: none) gets each entry's lateness, its run time minus its
+ * deadline in microseconds (0 when on time), right before its tick_cb: the
+ * loop's health as the media sees it (the nova_media_tick_late_ms histogram). */
+typedef void (*pacer_late_cb)(void *arg, uint64_t late_us);
+void pacer_set_late_cb(struct pacer *p, pacer_late_cb cb, void *arg);
 /* Every entry must have been cancelled. closed_cb (may be NULL) runs once the
  * poll handle has closed and the pacer is freed. */
 void pacer_close(struct pacer *p, void (*closed_cb)(void *), void *arg);

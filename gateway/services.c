@@ -15,6 +15,7 @@
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/net/http.h"
 #include "tools/registry.h"
 
@@ -161,6 +162,11 @@ void services_close(struct services *s, void (*closed_cb)(void *), void *arg)
     creds_closed(s);
 }
 
+static void observe_tick_late(void *arg, uint64_t late_us)
+{
+  metrics_observe(arg, (double)late_us / 1000.0);
+}
+
 int services_start(uv_loop_t *loop, const struct config *cfg, struct services **out)
 {
   struct services *s = calloc(1, sizeof *s);
@@ -171,6 +177,8 @@ int services_start(uv_loop_t *loop, const struct config *cfg, struct services **
   int rc = gw_metrics_init(&s->gw.m);
   if (rc == 0 && (rc = pacer_new(loop, &s->gw.pacer)) < 0)
     log_error_code(rc, "cannot create the media pacer (timerfd)");
+  if (rc == 0 && s->gw.m.tick_late_ms)
+    pacer_set_late_cb(s->gw.pacer, observe_tick_late, s->gw.m.tick_late_ms);
   if (rc == 0 && cfg->greeting_filename && *cfg->greeting_filename)
     rc = gw_audio_load(cfg->greeting_filename, &s->gw.greeting);
   if (rc == 0)

@@ -284,6 +284,19 @@ class Rig:
             pass
         return None
 
+    def histogram(self, name):
+        """{le: cumulative count} of a histogram on /metrics ({} when unreachable)."""
+        out = {}
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/metrics", timeout=2) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith(name + "_bucket{le=\""):
+                        le = line.split('"')[1]
+                        out[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
+        except OSError:
+            pass
+        return out
+
     def stop(self):
         """Peer first (it reports on exit), then the gateway, then the fake."""
         for name in ("sipp", "peer", "gateway", "fake"):
@@ -481,3 +494,16 @@ def caller_audio_check(fake_reports, peer_sessions):
                 out["missing_at_renewal"] += 1
     out["frames_sent"] = sum(s.get("sent", 0) for s in peer_sessions)
     return out
+
+
+def histogram_quantile(before, after, q):
+    """Upper bound (bucket edge) of quantile q of what a histogram counted
+    between two snapshots; None without observations."""
+    edges = sorted(after)
+    counts = [after[e] - before.get(e, 0) for e in edges]
+    if not counts or counts[-1] <= 0:
+        return None
+    for e, c in zip(edges, counts):
+        if c >= q * counts[-1]:
+            return e
+    return edges[-1]

@@ -76,6 +76,60 @@ START_TEST(same_deadline_runs_in_pri_order_in_one_wakeup)
 }
 END_TEST
 
+/* The lateness observer sees each entry's true lateness: the second of two
+ * entries due together waits for the first one's 3 ms of work. */
+static uint64_t lates[4];
+static int n_lates;
+
+static void late_cb(void *arg, uint64_t late_us)
+{
+  (void)arg;
+  if (n_lates < 4)
+    lates[n_lates++] = late_us;
+}
+
+static void slow_tick_cb(struct pacer_entry *e, uint64_t now_us)
+{
+  (void)now_us;
+  uint64_t until = pacer_now_us() + 3000;
+  while (pacer_now_us() < until)
+    ;
+  tick_cb(e, now_us);
+}
+
+START_TEST(late_cb_reports_true_lateness)
+{
+  uv_loop_t loop;
+  struct pacer *p;
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(pacer_new(&loop, &p), 0);
+  pacer_set_late_cb(p, late_cb, NULL);
+  n_lates = 0;
+  n_order = 0;
+  uint64_t due = (pacer_now_us() / 1000 + 20) * 1000;
+  struct rec r[2];
+  for (int i = 0; i < 2; i++) {
+    r[i] = (struct rec){.p = p, .id = i};
+    pacer_entry_init(&r[i].e, i == 0 ? slow_tick_cb : tick_cb);
+    r[i].e.pri = (unsigned)i;
+    ck_assert_int_eq(pacer_schedule(p, &r[i].e, due), 0);
+  }
+  while (n_order < 2)
+    uv_run(&loop, UV_RUN_ONCE);
+  ck_assert_int_eq(n_lates, 2);
+  ck_assert_msg(lates[1] >= lates[0] + 3000, "second entry late by %llu us, first %llu",
+                (unsigned long long)lates[1], (unsigned long long)lates[0]);
+  struct pacer_stats st;
+  pacer_get_stats(p, &st);
+  ck_assert_uint_ge(st.late_us_max, 3000);
+  int closed = 0;
+  pacer_close(p, closed_cb, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert(closed);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 START_TEST(self_rescheduling_keeps_absolute_deadlines)
 {
   uv_loop_t loop;
@@ -117,6 +171,7 @@ int main(void)
   TCase *tc = tcase_create("loop");
   tcase_add_test(tc, same_deadline_runs_in_pri_order_in_one_wakeup);
   tcase_add_test(tc, self_rescheduling_keeps_absolute_deadlines);
+  tcase_add_test(tc, late_cb_reports_true_lateness);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
