@@ -51,9 +51,13 @@ def free_ports(n):
     return [int(x) for x in out]
 
 
-def free_udp_range(span, start=10000, stop=60000):
-    """First base (a multiple of 1000) whose span UDP ports are all free."""
+def free_udp_range(span, start=10000, stop=60000, avoid=()):
+    """First base (a multiple of 1000) whose span UDP ports are all free and
+    hold none of `avoid` (ports picked already but not bound yet: the SIP and
+    SIPp ports, which a caller or media port would otherwise take first)."""
     for base in range(start, stop - span, 1000):
+        if any(base <= p < base + span for p in avoid):
+            continue
         socks, ok = [], True
         try:
             for p in range(base, base + span):
@@ -193,7 +197,7 @@ class Rig:
         # (another run may be going on: a soak next to a benchmark).
         self.media_count = 4 * calls + 400
         span = 2 * self.peer_count + 100 + self.media_count
-        self.peer_base = free_udp_range(span)
+        self.peer_base = free_udp_range(span, avoid=(self.sip, self.bedrock, self.admin, self.sipp_port))
         self.media_base = self.peer_base + 2 * self.peer_count + 100
         with open(os.path.join(work, "script.json"), "w") as f:
             json.dump(fake_script, f)
