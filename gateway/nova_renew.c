@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codecs/g711.h"
+
 /* ---- history --------------------------------------------------------- */
 
 void nova_hist_init(struct nova_hist *h, size_t keep_bytes)
@@ -127,14 +129,14 @@ void nova_ring_push(struct nova_ring *r, const int16_t *pcm, size_t n)
 {
   r->since_mark += n;
   if (n >= r->cap) {
-    memcpy(r->buf, pcm + (n - r->cap), r->cap * sizeof *pcm);
+    g711_ulaw_encode(pcm + (n - r->cap), r->buf, r->cap);
     r->head = 0;
     r->len = r->cap;
     return;
   }
   size_t first = r->cap - r->head < n ? r->cap - r->head : n;
-  memcpy(r->buf + r->head, pcm, first * sizeof *pcm);
-  memcpy(r->buf, pcm + first, (n - first) * sizeof *pcm);
+  g711_ulaw_encode(pcm, r->buf + r->head, first);
+  g711_ulaw_encode(pcm + first, r->buf, n - first);
   r->head = (r->head + n) % r->cap;
   r->len = r->len + n > r->cap ? r->cap : r->len + n;
 }
@@ -155,8 +157,8 @@ void nova_ring_copy_last(const struct nova_ring *r, size_t n, int16_t *out)
     n = r->len;
   size_t start = (r->head + r->cap - n) % r->cap;
   size_t first = r->cap - start < n ? r->cap - start : n;
-  memcpy(out, r->buf + start, first * sizeof *out);
-  memcpy(out + first, r->buf, (n - first) * sizeof *out);
+  g711_ulaw_decode(r->buf + start, out, first);
+  g711_ulaw_decode(r->buf, out + first, n - first);
 }
 
 /* ---- renewal policy -------------------------------------------------------- */

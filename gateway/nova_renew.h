@@ -59,8 +59,13 @@ size_t nova_hist_shape(const struct nova_hist *h, size_t max_bytes,
 
 /* ---- caller audio ring --------------------------------------------------- */
 
+/* The ring keeps G.711 µ-law codes, one byte a sample: half the memory of
+ * PCM, and the largest per-call buffer (8 s). Callers' audio came as 8-bit
+ * G.711, so at the codec rate the PCM read back is the PCM pushed, bit for bit
+ * (every µ-law decoded value encodes to itself; PCMA audio is re-quantized,
+ * which the replay of a renewal does not hear). */
 struct nova_ring {
-  int16_t *buf;
+  uint8_t *buf;
   size_t cap;                 /* samples */
   size_t head;                /* next write position */
   size_t len;                 /* samples held (<= cap) */
