@@ -31,6 +31,8 @@ struct pacer_entry {
   uint64_t due_us;
   unsigned pri;               /* among entries due at the same time, lower
                                  runs first (0 after pacer_entry_init) */
+  uint32_t seq;               /* private: at equal deadline and pri, the
+                                 entry initialised first runs first */
   size_t heap_idx;            /* private; SIZE_MAX when not scheduled */
 };
 

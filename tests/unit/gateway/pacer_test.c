@@ -130,6 +130,36 @@ START_TEST(late_cb_reports_true_lateness)
 }
 END_TEST
 
+/* Entries due together with the same pri run oldest first, whatever order
+ * they were scheduled in: each call keeps its place in its millisecond. */
+START_TEST(equal_entries_run_oldest_first)
+{
+  uv_loop_t loop;
+  struct pacer *p;
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(pacer_new(&loop, &p), 0);
+  uint64_t due = (pacer_now_us() / 1000 + 20) * 1000;
+  struct rec r[8];
+  n_order = 0;
+  for (int i = 0; i < 8; i++) {
+    r[i] = (struct rec){.p = p, .id = i};
+    pacer_entry_init(&r[i].e, tick_cb);
+  }
+  static const int sched[8] = {5, 2, 7, 0, 3, 6, 1, 4};
+  for (int i = 0; i < 8; i++)
+    ck_assert_int_eq(pacer_schedule(p, &r[sched[i]].e, due), 0);
+  while (n_order < 8)
+    uv_run(&loop, UV_RUN_ONCE);
+  for (int i = 0; i < 8; i++)
+    ck_assert_msg(order[i] == i, "position %d ran entry %d", i, order[i]);
+  int closed = 0;
+  pacer_close(p, closed_cb, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert(closed);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 START_TEST(self_rescheduling_keeps_absolute_deadlines)
 {
   uv_loop_t loop;
@@ -172,6 +202,7 @@ int main(void)
   tcase_add_test(tc, same_deadline_runs_in_pri_order_in_one_wakeup);
   tcase_add_test(tc, self_rescheduling_keeps_absolute_deadlines);
   tcase_add_test(tc, late_cb_reports_true_lateness);
+  tcase_add_test(tc, equal_entries_run_oldest_first);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
