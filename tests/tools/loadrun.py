@@ -278,15 +278,28 @@ class Rig:
         p = self._spawn("sipp", argv)
         return p
 
-    def metric(self, name):
+    def _metrics(self):
+        """The gateway's /metrics lines ([] when unreachable)."""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/metrics", timeout=2) as r:
-                for line in r.read().decode().splitlines():
-                    if line.startswith(name + " ") or line.startswith(name + "{"):
-                        return float(line.split()[-1])
+                return r.read().decode().splitlines()
         except OSError:
-            pass
+            return []
+
+    def metric(self, name):
+        for line in self._metrics():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.split()[-1])
         return None
+
+    def histogram(self, name):
+        """{le: cumulative count} of a histogram on /metrics ({} when unreachable)."""
+        out = {}
+        for line in self._metrics():
+            if line.startswith(name + "_bucket{le=\""):
+                le = line.split('"')[1]
+                out[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
+        return out
 
     def histogram(self, name):
         """{le: cumulative count} of a histogram on /metrics ({} when unreachable)."""

@@ -40,6 +40,16 @@ static void closed_cb(void *arg)
   *(int *)arg = 1;
 }
 
+/* Close the pacer; its closed_cb must run and leave the loop empty. */
+static void close_all(uv_loop_t *loop, struct pacer *p)
+{
+  int closed = 0;
+  pacer_close(p, closed_cb, &closed);
+  uv_run(loop, UV_RUN_DEFAULT);
+  ck_assert(closed);
+  ck_assert_int_eq(uv_loop_close(loop), 0);
+}
+
 START_TEST(same_deadline_runs_in_pri_order_in_one_wakeup)
 {
   uv_loop_t loop;
@@ -68,11 +78,7 @@ START_TEST(same_deadline_runs_in_pri_order_in_one_wakeup)
   pacer_get_stats(p, &st);
   ck_assert_uint_eq(st.wakeups, 1);
   ck_assert_uint_eq(st.ticks, 6);
-  int closed = 0;
-  pacer_close(p, closed_cb, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert(closed);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  close_all(&loop, p);
 }
 END_TEST
 
@@ -122,11 +128,7 @@ START_TEST(late_cb_reports_true_lateness)
   struct pacer_stats st;
   pacer_get_stats(p, &st);
   ck_assert_uint_ge(st.late_us_max, 3000);
-  int closed = 0;
-  pacer_close(p, closed_cb, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert(closed);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  close_all(&loop, p);
 }
 END_TEST
 
@@ -152,11 +154,7 @@ START_TEST(equal_entries_run_oldest_first)
     uv_run(&loop, UV_RUN_ONCE);
   for (int i = 0; i < 8; i++)
     ck_assert_msg(order[i] == i, "position %d ran entry %d", i, order[i]);
-  int closed = 0;
-  pacer_close(p, closed_cb, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert(closed);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  close_all(&loop, p);
 }
 END_TEST
 
@@ -187,11 +185,7 @@ START_TEST(self_rescheduling_keeps_absolute_deadlines)
   for (int k = 0; k < 10; k++)
     ck_assert_uint_eq(a.dues[k], a.first_due + (uint64_t)k * 20000);
   ck_assert_uint_ge(elapsed, 180000);
-  int closed = 0;
-  pacer_close(p, closed_cb, &closed);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert(closed);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  close_all(&loop, p);
 }
 END_TEST
 
